@@ -1,0 +1,52 @@
+# castellan — the commands people and CI use. Everything else lives in CMake.
+#   make deps   install what is missing (Debian packages, pinned npm packages)
+#   make build  Release build; the binary is build/castellan
+#   make test   deps + build + every ctest suite (unit, sanitizers, fuzz smoke)
+#   make run    deps + build + init ./castellan-data when absent + serve
+SHELL := /bin/bash
+DATA_DIR ?= ./castellan-data
+CTEST_ARGS ?=
+JOBS ?= $(shell nproc)
+
+.PHONY: deps build build-asan build-fuzz test test-fast test-asan test-fuzz run bench clean
+
+deps:
+	@tools/deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+build-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+build-fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+# The fast subset while working: unit tests of the Release build.
+test-fast: build
+	@ctest --preset release -L unit $(CTEST_ARGS)
+
+test-asan: build-asan
+	@ctest --preset asan -L unit $(CTEST_ARGS)
+
+test-fuzz: build-fuzz
+	@ctest --preset fuzz -L fuzz $(CTEST_ARGS)
+
+# Everything: Release suites, then unit tests under ASan+UBSan, then bounded fuzz runs.
+test: build
+	@ctest --preset release $(CTEST_ARGS)
+	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-fuzz
+
+run: build
+	@if [ ! -f "$(DATA_DIR)/castellan.db" ]; then build/castellan init --data-dir "$(DATA_DIR)"; fi
+	@build/castellan serve --data-dir "$(DATA_DIR)"
+
+bench: build
+	@build/bench/castellan_bench_trust
+
+clean:
+	rm -rf build build-asan build-fuzz

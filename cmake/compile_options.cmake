@@ -1,0 +1,25 @@
+# Warnings and sanitizers for castellan's own targets (not for dependencies).
+add_library(castellan_options INTERFACE)
+target_compile_options(castellan_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wno-sign-conversion
+  -Wno-missing-field-initializers -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+  $<$<BOOL:${CASTELLAN_WERROR}>:-Werror>)
+# GCC 12 reports -Wrestrict inside libstdc++'s string concatenation at -O2 (GCC bug 105329),
+# a false positive that -Werror would turn into a broken build.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  target_compile_options(castellan_options INTERFACE -Wno-restrict)
+endif()
+# OpenSSL 3's deprecated low-level APIs are not used; make any use of them an error.
+target_compile_definitions(castellan_options INTERFACE OPENSSL_API_COMPAT=30000 OPENSSL_NO_DEPRECATED)
+
+if(CASTELLAN_SANITIZE)
+  list(JOIN CASTELLAN_SANITIZE "," _san)
+  target_compile_options(castellan_options INTERFACE -fsanitize=${_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(castellan_options INTERFACE -fsanitize=${_san})
+endif()
+if(CASTELLAN_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "CASTELLAN_FUZZ needs clang (use the 'fuzz' preset)")
+  endif()
+  target_compile_options(castellan_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()

@@ -1,0 +1,126 @@
+// castellan init, serve and config: the data directory and the server process.
+#include <fmt/format.h>
+
+#include "app/cli_context.h"
+#include "app/own_certificate.h"
+#include "app/serve.h"
+#include "core/files.h"
+
+namespace castellan::app {
+namespace fs = std::filesystem;
+
+void add_server_commands(CLI::App& app, command_fn& selected) {
+  {
+    auto* cmd = app.add_subcommand("init", "Create the data directory: store, configuration, server certificate, pki/ folder");
+    auto key = std::make_shared<std::string>("rsa2048");
+    cmd->add_option("--key", *key, "server key: rsa2048, rsa3072 or rsa4096")->capture_default_str()
+        ->check(CLI::IsMember({"rsa2048", "rsa3072", "rsa4096"}));
+    cmd->callback([&selected, key] {
+      selected = [key](cli_context& ctx) {
+        auto c = ctx.cfg();
+        if (!c) return ctx.fail(c.err());
+        const auto& cfg = **c;
+        if (auto r = ensure_directory(cfg.data_dir, 0750); !r) return ctx.fail(r.err());
+        const fs::path toml = cfg.data_dir / "castellan.toml";
+        std::error_code ec;
+        const bool had_config = fs::exists(toml, ec);
+        if (!had_config) {
+          if (auto r = write_file_atomic(toml, default_config_toml(cfg), 0640); !r) return ctx.fail(r.err());
+        }
+        // Opening the store creates and migrates it.
+        auto s = store::open_store(cfg.store);
+        if (!s) return ctx.fail(s.err());
+        const int schema = (*s)->schema_version();
+        s->reset();
+        bool created = false;
+        auto own = ensure_own_certificate(cfg, ctx.clock(), *pki::parse_key_spec(*key), created);
+        if (!own) return ctx.fail(own.err());
+        ctx.mirror_pki();
+        const auto paths = own_paths::in(cfg.data_dir);
+        if (ctx.json()) {
+          ctx.print(nlohmann::json{{"data_dir", cfg.data_dir.string()},
+                                   {"store", cfg.store},
+                                   {"schema_version", schema},
+                                   {"config_file", toml.string()},
+                                   {"certificate", {{"path", paths.cert.string()}, {"created", created}, {"thumbprint", own->cert.thumbprint()}}},
+                                   {"application_uri", cfg.application_uri}});
+        } else {
+          ctx.print(fmt::format("castellan data directory {} is ready\n"
+                                "  store:         {} (schema {})\n"
+                                "  configuration: {}{}\n"
+                                "  certificate:   {} ({}; thumbprint {})\n"
+                                "  key:           {} (mode 0600)\n"
+                                "  ApplicationUri {}\n"
+                                "  pki/ folder:   {}",
+                                cfg.data_dir.string(), cfg.store, schema, toml.string(), had_config ? " (kept)" : "",
+                                paths.cert.string(), created ? "created" : "kept", own->cert.thumbprint(), paths.key.string(),
+                                cfg.application_uri, (cfg.data_dir / "pki").string()));
+        }
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("serve", "Run the server: the device admission socket today; OPC UA, HTTPS and mTLS as they land");
+    cmd->callback([&selected] { selected = [](cli_context& ctx) { return run_server(ctx); }; });
+  }
+  {
+    auto* st = app.add_subcommand("store", "The store: consistency check");
+    st->require_subcommand(1);
+    auto* check = st->add_subcommand("check", "Run the store's integrity check; exit 0 only when it is sound");
+    check->callback([&selected] {
+      selected = [](cli_context& ctx) {
+        auto s = ctx.store();
+        if (!s) return ctx.fail(s.err());
+        auto verdict = (*s)->integrity_check();
+        if (!verdict) return ctx.fail(verdict.err());
+        const bool sound = *verdict == "ok";
+        ctx.json() ? ctx.print(nlohmann::json{{"store", (*s)->describe()}, {"schema_version", (*s)->schema_version()}, {"integrity", *verdict}})
+                   : ctx.print(fmt::format("{} (schema {}): {}", (*s)->describe(), (*s)->schema_version(), *verdict));
+        return sound ? 0 : ctx.fail(make_error(status_code::BadDataLost, "integrity check: " + *verdict));
+      };
+    });
+  }
+  {
+    auto* cfg = app.add_subcommand("config", "Show the configuration in force, or every setting there is");
+    cfg->require_subcommand(1);
+    auto* show = cfg->add_subcommand("show", "The configuration in force (file, environment and --set applied)");
+    show->callback([&selected] {
+      selected = [](cli_context& ctx) {
+        auto c = ctx.cfg();
+        if (!c) return ctx.fail(c.err());
+        const auto& v = **c;
+        nlohmann::json j{{"data_dir", v.data_dir.string()},
+                         {"config_file", v.config_file.string()},
+                         {"server", {{"node_name", v.node_name}, {"application_uri", v.application_uri}, {"host_names", v.host_names}}},
+                         {"store", {{"location", v.store}}},
+                         {"trust",
+                          {{"mode", std::string(trust::validation_mode_name(v.trust.mode))},
+                           {"auto_reject", v.trust.auto_reject},
+                           {"max_rejected", v.trust.max_rejected},
+                           {"require_crl", v.trust.require_crl},
+                           {"system_ca_file", v.trust.system_ca_file}}},
+                         {"log", {{"level", v.log_level}, {"format", v.log_format}}}};
+        ctx.json() ? ctx.print(j) : ctx.print(render_human(j));
+        return 0;
+      };
+    });
+    auto* keys = cfg->add_subcommand("keys", "Every setting: key, environment variable, type, default, meaning (Markdown)");
+    keys->callback([&selected] {
+      selected = [](cli_context& ctx) {
+        if (ctx.json()) {
+          nlohmann::json j = nlohmann::json::array();
+          for (const auto& k : config_keys()) {
+            j.push_back({{"key", k.name}, {"env", env_name(k.name)}, {"type", k.type}, {"default", k.default_text}, {"description", k.description}});
+          }
+          ctx.print(j);
+        } else {
+          ctx.print(config_reference_markdown());
+        }
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace castellan::app

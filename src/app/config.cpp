@@ -1,0 +1,333 @@
+#include "app/config.h"
+
+#include <unistd.h>
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/files.h"
+
+namespace castellan::app {
+namespace fs = std::filesystem;
+namespace {
+
+result<bool> parse_bool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  return make_error(status_code::BadConfigurationError, key + ": '" + v + "' is not a boolean (true or false)");
+}
+
+result<std::int64_t> parse_int(const std::string& key, const std::string& v, std::int64_t min, std::int64_t max) {
+  try {
+    std::size_t used = 0;
+    const long long n = std::stoll(v, &used);
+    if (used == v.size() && n >= min && n <= max) return static_cast<std::int64_t>(n);
+  } catch (const std::exception&) {
+  }
+  return make_error(status_code::BadConfigurationError,
+                    key + ": '" + v + "' is not a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out;
+  std::stringstream in(v);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto b = item.find_first_not_of(" \t");
+    const auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+std::vector<config_key> build_keys() {
+  std::vector<config_key> keys;
+  keys.push_back({"server.node_name", "string", "the host name",
+                  "This node's name in audit records and logs.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.node_name = v;
+                    return {};
+                  }});
+  keys.push_back({"server.application_uri", "string", "urn:<host>:castellan",
+                  "castellan's OPC UA ApplicationUri; the SAN URI of its application instance certificate.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    if (v.find(':') == std::string::npos) {
+                      return make_error(status_code::BadConfigurationError, "server.application_uri: '" + v + "' is not a URI");
+                    }
+                    c.application_uri = v;
+                    return {};
+                  }});
+  keys.push_back({"server.host_names", "list", "[<host>, \"localhost\"]",
+                  "Host names and addresses put into the server certificate's SAN.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.host_names = split_list(v);
+                    return {};
+                  }});
+  keys.push_back({"store.location", "string", "<data-dir>/castellan.db",
+                  "The store: a SQLite file path (postgresql:// arrives with the scale-out work).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.store = v;
+                    return {};
+                  }});
+  keys.push_back({"trust.mode", "string", "trusted-list",
+                  "Client certificate validation: accept-any, system, trusted-list or trusted-ca.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto m = trust::parse_validation_mode(v);
+                    if (!m) return make_error(status_code::BadConfigurationError, "trust.mode: " + m.err().message);
+                    c.trust.mode = *m;
+                    return {};
+                  }});
+  keys.push_back({"trust.auto_reject", "bool", "true",
+                  "Park untrusted client certificates in the rejected list (trusted-list and trusted-ca modes).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("trust.auto_reject", v);
+                    if (!b) return std::move(b).err();
+                    c.trust.auto_reject = *b;
+                    return {};
+                  }});
+  keys.push_back({"trust.max_rejected", "integer", "1000",
+                  "Most certificates the rejected list keeps; the least recently attempted go first.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("trust.max_rejected", v, 1, 1000000);
+                    if (!n) return std::move(n).err();
+                    c.trust.max_rejected = static_cast<std::size_t>(*n);
+                    return {};
+                  }});
+  keys.push_back({"trust.require_crl", "bool", "false",
+                  "Refuse a certificate whose issuing CA has no current CRL (BadCertificateRevocationUnknown).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("trust.require_crl", v);
+                    if (!b) return std::move(b).err();
+                    c.trust.require_crl = *b;
+                    return {};
+                  }});
+  keys.push_back({"trust.system_ca_file", "string", "/etc/ssl/certs/ca-certificates.crt",
+                  "The operating system's CA bundle, used by the system mode.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.trust.system_ca_file = v;
+                    return {};
+                  }});
+  keys.push_back({"registry.enabled", "bool", "true",
+                  "One device, one certificate: devices connect only with a registered certificate.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("registry.enabled", v);
+                    if (!b) return std::move(b).err();
+                    c.registry.enabled = *b;
+                    return {};
+                  }});
+  keys.push_back({"registry.registration", "string", "auto",
+                  "auto: a device whose CA is registered registers itself on first connect; manual: only by hand.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto m = registry::parse_registration_mode(v);
+                    if (!m) return make_error(status_code::BadConfigurationError, "registry.registration: " + m.err().message);
+                    c.registry.mode = *m;
+                    return {};
+                  }});
+  keys.push_back({"registry.signup_rate", "integer", "15",
+                  "Most device sign-ups (automatic and manual registrations) per second; 0 lifts the limit.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("registry.signup_rate", v, 0, 1000000);
+                    if (!n) return std::move(n).err();
+                    c.registry.signups_per_second = static_cast<std::size_t>(*n);
+                    return {};
+                  }});
+  keys.push_back({"device.admission_socket", "string", "<data-dir>/run/device-admission.sock",
+                  "The local socket the Mosquitto plugin asks for admission decisions (mode 0660).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.admission_socket = v;
+                    return {};
+                  }});
+  keys.push_back({"device.mtls_listen", "string", "0.0.0.0:9443",
+                  "host:port of the device mTLS endpoint (client certificate required); \"off\" to not serve it.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.mtls_listen = v;
+                    return {};
+                  }});
+  keys.push_back({"log.level", "string", "info", "trace, debug, info, warn, error or off.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    for (const char* ok : {"trace", "debug", "info", "warn", "error", "off"}) {
+                      if (v == ok) {
+                        c.log_level = v;
+                        return {};
+                      }
+                    }
+                    return make_error(status_code::BadConfigurationError, "log.level: '" + v + "' is not a log level");
+                  }});
+  keys.push_back({"log.format", "string", "text", "text, or json for one JSON object per line.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    if (v != "text" && v != "json") {
+                      return make_error(status_code::BadConfigurationError, "log.format: '" + v + "' is neither text nor json");
+                    }
+                    c.log_format = v;
+                    return {};
+                  }});
+  return keys;
+}
+
+const config_key* find_key(const std::string& name) {
+  for (const auto& k : config_keys()) {
+    if (name == k.name) return &k;
+  }
+  return nullptr;
+}
+
+result<void> apply_value(config& c, const std::string& key, const std::string& value, const std::string& source) {
+  const config_key* k = find_key(key);
+  if (k == nullptr) {
+    return make_error(status_code::BadConfigurationError, source + ": unknown setting '" + key + "'");
+  }
+  if (auto r = k->apply(c, value); !r) {
+    return make_error(r.err().code, source + ": " + r.err().message);
+  }
+  return {};
+}
+
+// A TOML value as the same text the environment would carry.
+result<std::string> toml_text(const toml::node& node, const std::string& key) {
+  if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
+  if (node.is_boolean()) return std::string(node.value<bool>().value_or(false) ? "true" : "false");
+  if (node.is_integer()) return std::to_string(node.value<std::int64_t>().value_or(0));
+  if (const auto* arr = node.as_array()) {
+    std::string out;
+    for (const auto& item : *arr) {
+      if (!item.is_string()) {
+        return make_error(status_code::BadConfigurationError, key + ": list items must be strings");
+      }
+      if (!out.empty()) out += ",";
+      out += *item.value<std::string>();
+    }
+    return out;
+  }
+  return make_error(status_code::BadConfigurationError, key + ": unsupported value type");
+}
+
+result<void> apply_toml(config& c, const fs::path& file) {
+  auto data = read_file(file, 1024 * 1024);
+  if (!data) return std::move(data).err();
+  toml::table table;
+  try {
+    table = toml::parse(std::string_view(reinterpret_cast<const char*>(data->data()), data->size()), file.string());
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return make_error(status_code::BadConfigurationError, file.string() + ":" + std::to_string(where.line) + ":" +
+                                                              std::to_string(where.column) + ": " + std::string(e.description()));
+  }
+  for (const auto& [section, node] : table) {
+    const auto* inner = node.as_table();
+    if (inner == nullptr) {
+      return make_error(status_code::BadConfigurationError,
+                        file.string() + ": '" + std::string(section.str()) + "' must be a [section]");
+    }
+    for (const auto& [name, value] : *inner) {
+      const std::string key = std::string(section.str()) + "." + std::string(name.str());
+      auto text = toml_text(value, key);
+      if (!text) return make_error(text.err().code, file.string() + ": " + text.err().message);
+      if (auto r = apply_value(c, key, *text, file.string()); !r) return r;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+const std::vector<config_key>& config_keys() {
+  static const std::vector<config_key> keys = build_keys();
+  return keys;
+}
+
+std::string env_name(const std::string& key) {
+  std::string out = "CASTELLAN_";
+  for (char ch : key) out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  return out;
+}
+
+result<config> load_config(const config_sources& sources) {
+  auto getenv = sources.getenv ? sources.getenv : [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
+  };
+  config c;
+  if (sources.data_dir) {
+    c.data_dir = *sources.data_dir;
+  } else if (auto env = getenv("CASTELLAN_DATA_DIR"); env && !env->empty()) {
+    c.data_dir = *env;
+  }
+  fs::path file = c.data_dir / "castellan.toml";
+  bool file_required = false;
+  if (sources.file) {
+    file = *sources.file;
+    file_required = true;
+  } else if (auto env = getenv("CASTELLAN_CONFIG"); env && !env->empty()) {
+    file = *env;
+    file_required = true;
+  }
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    if (auto r = apply_toml(c, file); !r) return std::move(r).err();
+    c.config_file = file;
+  } else if (file_required) {
+    return make_error(status_code::BadConfigurationError, file.string() + ": configuration file not found");
+  }
+  for (const auto& k : config_keys()) {
+    const std::string name = env_name(k.name);
+    if (auto v = getenv(name.c_str())) {
+      if (auto r = apply_value(c, k.name, *v, "environment " + name); !r) return std::move(r).err();
+    }
+  }
+  for (const auto& o : sources.overrides) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos) {
+      return make_error(status_code::BadConfigurationError, "--set " + o + ": expected KEY=VALUE");
+    }
+    if (auto r = apply_value(c, o.substr(0, eq), o.substr(eq + 1), "--set"); !r) return std::move(r).err();
+  }
+  const std::string host = host_name();
+  if (c.node_name.empty()) c.node_name = host;
+  if (c.application_uri.empty()) c.application_uri = "urn:" + host + ":castellan";
+  if (c.host_names.empty()) c.host_names = {host, "localhost"};
+  if (c.store.empty()) c.store = (c.data_dir / "castellan.db").string();
+  if (c.admission_socket.empty()) c.admission_socket = c.data_dir / "run" / "device-admission.sock";
+  return c;
+}
+
+std::string default_config_toml(const config& c) {
+  std::string out = "# castellan configuration. Environment variables CASTELLAN_<SECTION>_<KEY> and\n"
+                    "# `--set section.key=value` override what is written here.\n";
+  std::string section;
+  for (const auto& k : config_keys()) {
+    const std::string name = k.name;
+    const std::string sec = name.substr(0, name.find('.'));
+    if (sec != section) {
+      out += "\n[" + sec + "]\n";
+      section = sec;
+    }
+    out += "# " + std::string(k.description) + "\n";
+    std::string value;
+    if (name == "server.application_uri") {
+      value = "\"" + c.application_uri + "\"";
+      out += name.substr(sec.size() + 1) + " = " + value + "\n";
+      continue;
+    }
+    out += "# " + name.substr(sec.size() + 1) + " = (default: " + k.default_text + ")\n";
+  }
+  return out;
+}
+
+std::string config_reference_markdown() {
+  std::string out = "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n";
+  for (const auto& k : config_keys()) {
+    out += "| `" + std::string(k.name) + "` | `" + env_name(k.name) + "` | " + k.type + " | " + k.default_text + " | " +
+           k.description + " |\n";
+  }
+  return out;
+}
+
+}  // namespace castellan::app

@@ -1,0 +1,62 @@
+#pragma once
+// castellan's configuration: a TOML file, then CASTELLAN_* environment variables, then
+// command-line --set KEY=VALUE, each overriding the one before. Every key is declared once
+// in a table (config.cpp) that parses, documents and rejects unknown keys.
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "registry/registry_service.h"
+#include "trust/trust_service.h"
+
+namespace castellan::app {
+
+struct config {
+  std::filesystem::path data_dir = "castellan-data";
+  std::filesystem::path config_file;  // the file read, if any
+  std::string node_name;              // default: the host name
+  std::string application_uri;        // default: urn:<host>:castellan
+  std::vector<std::string> host_names;
+  std::string store;  // default: <data_dir>/castellan.db
+  std::string log_level = "info";
+  std::string log_format = "text";
+  trust::trust_config trust;
+  registry::registry_config registry;
+  std::filesystem::path admission_socket;  // default: <data_dir>/run/device-admission.sock
+  std::string mtls_listen = "0.0.0.0:9443";  // "" or "off": no device mTLS endpoint
+};
+
+struct config_key {
+  const char* name;         // "trust.mode"
+  const char* type;         // "string", "bool", "integer", "list"
+  const char* default_text; // as documented
+  const char* description;
+  std::function<result<void>(config&, const std::string&)> apply;
+};
+const std::vector<config_key>& config_keys();
+
+struct config_sources {
+  std::optional<std::filesystem::path> data_dir;  // --data-dir
+  std::optional<std::filesystem::path> file;      // --config
+  std::vector<std::string> overrides;             // --set KEY=VALUE
+  // Reads an environment variable; tests pass their own.
+  std::function<std::optional<std::string>(const char*)> getenv;
+};
+
+// Resolves the data directory, reads <data_dir>/castellan.toml (or --config), applies the
+// environment and overrides. Unknown keys and bad values are errors naming the key and source.
+result<config> load_config(const config_sources& sources);
+
+// The environment variable for a key: trust.mode → CASTELLAN_TRUST_MODE.
+std::string env_name(const std::string& key);
+
+// The commented TOML that `castellan init` writes.
+std::string default_config_toml(const config& c);
+// The configuration reference as a Markdown table (README and `castellan config keys`).
+std::string config_reference_markdown();
+
+}  // namespace castellan::app

@@ -1,0 +1,50 @@
+// castellan: a certificate and access authority for industrial clients.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/cli_context.h"
+
+int main(int argc, char** argv) {
+  using namespace castellan::app;
+  CLI::App app{"castellan — decides which OPC UA applications and IoT devices may connect, keeps their\n"
+               "certificates, and tells other servers which roles each client holds.",
+               "castellan"};
+  app.set_version_flag("--version", "castellan 0.1.0");
+  app.require_subcommand(1);
+  cli_globals globals;
+  // Global options may stand before or after the subcommand (fallthrough).
+  app.fallthrough();
+  app.add_option("--data-dir", globals.data_dir, "data directory (default ./castellan-data, env CASTELLAN_DATA_DIR)");
+  app.add_option("--config", globals.config_file, "configuration file (default <data-dir>/castellan.toml, env CASTELLAN_CONFIG)");
+  app.add_option("--set", globals.overrides, "override a setting: --set trust.mode=trusted-ca (repeatable)");
+  app.add_flag("--json", globals.json, "JSON output");
+
+  command_fn selected;
+  add_server_commands(app, selected);
+  add_trust_commands(app, selected);
+  add_pki_commands(app, selected);
+  add_registry_commands(app, selected);
+  add_audit_commands(app, selected);
+
+  // Every subcommand's --help names the global options it also takes.
+  std::function<void(CLI::App*)> add_footer = [&](CLI::App* a) {
+    for (auto* sub : a->get_subcommands([](CLI::App*) { return true; })) {
+      sub->footer("Global options (before or after the subcommand): --data-dir DIR, --config FILE, --set KEY=VALUE, --json");
+      add_footer(sub);
+    }
+  };
+  add_footer(&app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!selected) {
+    std::cerr << app.help();
+    return 2;
+  }
+  cli_context ctx(globals);
+  return selected(ctx);
+}

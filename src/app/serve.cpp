@@ -1,0 +1,64 @@
+#include "app/serve.h"
+
+#include <boost/asio.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/own_certificate.h"
+#include "device/admission_listener.h"
+#include "events/audit_writer.h"
+#include "device/mtls_listener.h"
+
+namespace castellan::app {
+
+int run_server(cli_context& ctx) {
+  auto c = ctx.cfg();
+  if (!c) return ctx.fail(c.err());
+  auto t = ctx.trust();
+  if (!t) return ctx.fail(t.err());
+  auto r = ctx.registry();
+  if (!r) return ctx.fail(r.err());
+  bool created = false;
+  auto own = ensure_own_certificate(**c, ctx.clock(), pki::key_spec::rsa2048, created);
+  if (!own) return ctx.fail(own.err());
+  if (created) spdlog::info("created the server certificate {}", own->cert.thumbprint());
+
+  // Decision records (admissions, refusals) are written in batches off the admission path.
+  events::audit_writer decisions(**ctx.store());
+  (*r)->set_audit_writer(&decisions);
+  (*t)->set_audit_writer(&decisions);
+
+  boost::asio::io_context io;
+  std::unique_ptr<device::admission_listener> admission;
+  if ((*c)->registry.enabled) {
+    auto started = device::admission_listener::start(io, (*c)->admission_socket, **r);
+    if (!started) return ctx.fail(started.err());
+    admission = std::move(started).value();
+  }
+  std::unique_ptr<device::mtls_listener> mtls;
+  if ((*c)->registry.enabled && !(*c)->mtls_listen.empty() && (*c)->mtls_listen != "off") {
+    device::mtls_options options;
+    options.listen = (*c)->mtls_listen;
+    auto started = device::mtls_listener::start(io, options, own->cert, own->key, **r);
+    if (!started) return ctx.fail(started.err());
+    mtls = std::move(started).value();
+  }
+  spdlog::warn("not served yet: OPC UA (opc.tcp://:4840) and admin HTTPS (:8443) — they arrive with their issues");
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signal);
+    if (admission) admission->stop();
+    if (mtls) mtls->stop();
+    io.stop();
+  });
+  spdlog::info("castellan serving from {} (node {}, store {})", (*c)->data_dir.string(), (*c)->node_name, (*c)->store);
+  io.run();
+  (*r)->set_audit_writer(nullptr);
+  (*t)->set_audit_writer(nullptr);
+  decisions.flush();
+  spdlog::info("castellan stopped");
+  return 0;
+}
+
+}  // namespace castellan::app

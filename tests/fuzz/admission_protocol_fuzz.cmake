@@ -1,0 +1,1 @@
+castellan_add_fuzz_target(admission_protocol_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/admission_protocol_fuzz.cpp castellan_device)

@@ -1,0 +1,1 @@
+castellan_add_fuzz_target(pki_import_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/pki_import_fuzz.cpp castellan_pki)
