@@ -151,6 +151,83 @@ std::vector<config_key> build_keys() {
                     c.mtls_listen = v;
                     return {};
                   }});
+  keys.push_back({"ua.listen", "string", "0.0.0.0:4840",
+                  "host:port of the OPC UA server (opc.tcp); \"off\" to not serve it.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.ua.listen = v;
+                    return {};
+                  }});
+  keys.push_back({"ua.endpoint_url", "string", "opc.tcp://<node name>:<port>",
+                  "The endpoint URL announced in GetEndpoints and FindServers.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    if (!v.starts_with("opc.tcp://")) {
+                      return make_error(status_code::BadConfigurationError, "ua.endpoint_url: '" + v + "' is not an opc.tcp:// URL");
+                    }
+                    c.ua.endpoint_url = v;
+                    return {};
+                  }});
+  keys.push_back({"ua.policies", "list", "[\"Basic256Sha256\", \"Aes128_Sha256_RsaOaep\", \"Aes256_Sha256_RsaPss\"]",
+                  "Security policies offered; Basic128Rsa15 and Basic256 are deprecated and only offered when listed here.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto items = split_list(v);
+                    for (const auto& p : items) {
+                      bool known = false;
+                      for (const char* ok : {"Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss", "Basic256", "Basic128Rsa15"}) {
+                        known = known || p == ok;
+                      }
+                      if (!known) return make_error(status_code::BadConfigurationError, "ua.policies: unknown policy '" + p + "'");
+                    }
+                    c.ua.policies = std::move(items);
+                    return {};
+                  }});
+  keys.push_back({"ua.modes", "list", "[\"Sign\", \"SignAndEncrypt\"]", "Message security modes offered with each policy.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto items = split_list(v);
+                    for (const auto& m : items) {
+                      if (m != "Sign" && m != "SignAndEncrypt") {
+                        return make_error(status_code::BadConfigurationError, "ua.modes: '" + m + "' is not Sign or SignAndEncrypt");
+                      }
+                    }
+                    c.ua.modes = std::move(items);
+                    return {};
+                  }});
+  keys.push_back({"ua.allow_none", "bool", "false",
+                  "Offer sessions over SecurityPolicy None (unsigned, unencrypted). None always serves discovery.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("ua.allow_none", v);
+                    if (!b) return b.err();
+                    c.ua.allow_none = *b;
+                    return {};
+                  }});
+  keys.push_back({"ua.allow_anonymous", "bool", "false", "Accept Anonymous identity tokens on ActivateSession.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("ua.allow_anonymous", v);
+                    if (!b) return b.err();
+                    c.ua.allow_anonymous = *b;
+                    return {};
+                  }});
+  keys.push_back({"ua.detailed_errors", "bool", "false",
+                  "Tell refused clients the specific StatusCode (e.g. BadCertificateUntrusted) instead of BadSecurityChecksFailed.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("ua.detailed_errors", v);
+                    if (!b) return b.err();
+                    c.ua.detailed_errors = *b;
+                    return {};
+                  }});
+  keys.push_back({"ua.max_sessions", "integer", "10000", "Sessions held at once; CreateSession beyond it gets BadTooManySessions.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("ua.max_sessions", v, 1, 1000000);
+                    if (!n) return n.err();
+                    c.ua.max_sessions = static_cast<std::uint32_t>(*n);
+                    return {};
+                  }});
+  keys.push_back({"ua.max_channels", "integer", "10000", "Connections held at once; more are refused with BadTcpNotEnoughResources.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("ua.max_channels", v, 1, 1000000);
+                    if (!n) return n.err();
+                    c.ua.max_channels = static_cast<std::uint32_t>(*n);
+                    return {};
+                  }});
   keys.push_back({"log.level", "string", "info", "trace, debug, info, warn, error or off.",
                   [](config& c, const std::string& v) -> result<void> {
                     for (const char* ok : {"trace", "debug", "info", "warn", "error", "off"}) {

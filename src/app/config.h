@@ -15,6 +15,19 @@
 
 namespace castellan::app {
 
+// The OPC UA server (ua.* keys).
+struct ua_settings {
+  std::string listen = "0.0.0.0:4840";  // "off": not served
+  std::string endpoint_url;             // default: opc.tcp://<node name>:<port>
+  std::vector<std::string> policies{"Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"};
+  std::vector<std::string> modes{"Sign", "SignAndEncrypt"};
+  bool allow_none = false;        // sessions over SecurityPolicy None (it always serves discovery)
+  bool allow_anonymous = false;
+  bool detailed_errors = false;
+  std::uint32_t max_sessions = 10'000;
+  std::uint32_t max_channels = 10'000;
+};
+
 struct config {
   std::filesystem::path data_dir = "castellan-data";
   std::filesystem::path config_file;  // the file read, if any
@@ -28,6 +41,7 @@ struct config {
   registry::registry_config registry;
   std::filesystem::path admission_socket;  // default: <data_dir>/run/device-admission.sock
   std::string mtls_listen = "0.0.0.0:9443";  // "" or "off": no device mTLS endpoint
+  ua_settings ua;
 };
 
 struct config_key {

@@ -7,6 +7,7 @@
 #include "device/admission_listener.h"
 #include "events/audit_writer.h"
 #include "device/mtls_listener.h"
+#include "app/serve_opcua.h"
 
 namespace castellan::app {
 
@@ -42,7 +43,13 @@ int run_server(cli_context& ctx) {
     if (!started) return ctx.fail(started.err());
     mtls = std::move(started).value();
   }
-  spdlog::warn("not served yet: OPC UA (opc.tcp://:4840) and admin HTTPS (:8443) — they arrive with their issues");
+  std::unique_ptr<opcua_edge> opcua;
+  if (!(*c)->ua.listen.empty() && (*c)->ua.listen != "off") {
+    auto started = opcua_edge::start(io, **c, **t, *own, ua::identity_checks{});
+    if (!started) return ctx.fail(started.err());
+    opcua = std::move(started).value();
+  }
+  spdlog::warn("not served yet: admin HTTPS (:8443) — it arrives with its issue");
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -50,6 +57,7 @@ int run_server(cli_context& ctx) {
     spdlog::info("signal {}: stopping", signal);
     if (admission) admission->stop();
     if (mtls) mtls->stop();
+    if (opcua) opcua->stop();
     io.stop();
   });
   spdlog::info("castellan serving from {} (node {}, store {})", (*c)->data_dir.string(), (*c)->node_name, (*c)->store);

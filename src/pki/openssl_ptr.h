@@ -37,6 +37,7 @@ using x509_extension_ptr = openssl_ptr<X509_EXTENSION, X509_EXTENSION_free>;
 using evp_pkey_ptr = openssl_ptr<EVP_PKEY, EVP_PKEY_free>;
 using evp_pkey_ctx_ptr = openssl_ptr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 using evp_md_ctx_ptr = openssl_ptr<EVP_MD_CTX, EVP_MD_CTX_free>;
+using evp_cipher_ctx_ptr = openssl_ptr<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 using bio_ptr = openssl_ptr<BIO, BIO_free_all>;
 using bignum_ptr = openssl_ptr<BIGNUM, BN_free>;
 using asn1_integer_ptr = openssl_ptr<ASN1_INTEGER, ASN1_INTEGER_free>;

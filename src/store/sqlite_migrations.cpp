@@ -165,9 +165,36 @@ CREATE TABLE registry_codes (
 );
 )sql";
 
+constexpr std::string_view k_v3_users = R"sql(
+-- Local users for the admin API and OPC UA UserName logins. Roles are Part 18 names, kept as
+-- one comma-separated column: a handful of fixed names read together with the row.
+CREATE TABLE users (
+  name                TEXT PRIMARY KEY,
+  password_hash       TEXT NOT NULL,  -- Argon2id, libsodium's crypto_pwhash_str format
+  roles               TEXT NOT NULL,
+  created_at          INTEGER NOT NULL,
+  password_changed_at INTEGER NOT NULL,
+  last_login          INTEGER
+);
+
+-- API tokens: the secret is shown once; only its SHA-256 is kept. Revoked tokens stay listed.
+CREATE TABLE api_tokens (
+  id            TEXT PRIMARY KEY,
+  user_name     TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  secret_sha256 TEXT NOT NULL,
+  roles         TEXT NOT NULL,
+  description   TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  revoked_at    INTEGER
+);
+CREATE INDEX api_tokens_by_user ON api_tokens (user_name, created_at);
+)sql";
+
 constexpr migration k_migrations[] = {
     {1, "trust lists, CRLs, audit log", k_v1},
     {2, "device registry: CAs, devices, associated clients", k_v2_registry},
+    {3, "users, roles and API tokens", k_v3_users},
 };
 
 }  // namespace

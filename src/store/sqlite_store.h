@@ -9,6 +9,7 @@
 
 #include "store/sqlite_handle.h"
 #include "store/sqlite_registry.h"
+#include "store/sqlite_users.h"
 #include "store/store.h"
 
 namespace castellan::store {
@@ -24,6 +25,7 @@ class sqlite_store final : public store {
   result<std::vector<audit_record>> list_audit(const audit_filter& filter) override;
   result<std::uint64_t> trust_revision() override;
   registry_reader& registry() override { return registry_; }
+  users_reader& users() override { return users_; }
   int schema_version() override;
   std::string describe() const override;
 
@@ -37,7 +39,8 @@ class sqlite_store final : public store {
       : db_(std::move(db)),
         reader_(std::move(reader)),
         path_(std::move(path)),
-        registry_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_) {}
+        registry_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_),
+        users_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_) {}
   // Reads outside transactions go to their own connection: in WAL mode they see every
   // committed change without waiting for a writer that is busy committing.
   sqlite3* read_db() { return reader_ ? reader_.get() : db_.get(); }
@@ -53,6 +56,7 @@ class sqlite_store final : public store {
   sqlite::db_ptr reader_;
   std::filesystem::path path_;
   sqlite::registry_reads registry_;
+  sqlite::users_reads users_;
 };
 
 }  // namespace castellan::store

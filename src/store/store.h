@@ -11,6 +11,7 @@
 
 #include "store/records.h"
 #include "store/registry_store.h"
+#include "store/users_store.h"
 
 namespace castellan::store {
 
@@ -32,6 +33,8 @@ class transaction {
   virtual result<void> append_audit(const audit_record& record) = 0;
   // The device registry's writes, in this same transaction.
   virtual registry_transaction& registry() = 0;
+  // The users service's writes, in this same transaction.
+  virtual users_transaction& users() = 0;
 };
 
 class store {
@@ -53,6 +56,8 @@ class store {
 
   // The device registry's reads.
   virtual registry_reader& registry() = 0;
+  // The users service's reads.
+  virtual users_reader& users() = 0;
 
   virtual int schema_version() = 0;
   virtual std::string describe() const = 0;

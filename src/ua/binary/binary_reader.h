@@ -93,8 +93,10 @@ class binary_writer {
  public:
   explicit binary_writer(bytes& out) : out_(out) {}
   void write_raw(const void* data, std::size_t n) {
-    const auto* p = static_cast<const std::uint8_t*>(data);
-    out_.insert(out_.end(), p, p + n);
+    if (n == 0) return;
+    const auto at = out_.size();
+    out_.resize(at + n);
+    std::memcpy(out_.data() + at, data, n);
   }
   template <class T>
   void write_le(T value) {

@@ -1,0 +1,115 @@
+#include "app/serve_opcua.h"
+
+#include <spdlog/spdlog.h>
+
+#include "ua/server/address_space.h"
+#include "ua/server/ua_listener.h"
+#include "ua/types/generated.h"
+
+namespace castellan::app {
+
+namespace {
+
+constexpr const char* policy_prefix = "http://opcfoundation.org/UA/SecurityPolicy#";
+
+result<std::pair<std::string, unsigned short>> split_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return make_error(status_code::BadConfigurationError, "ua.listen: '" + text + "' is not host:port");
+  try {
+    const auto port = std::stoul(text.substr(colon + 1));
+    if (port > 65535) throw std::out_of_range("port");
+    return std::pair{text.substr(0, colon), static_cast<unsigned short>(port)};
+  } catch (const std::exception&) {
+    return make_error(status_code::BadConfigurationError, "ua.listen: '" + text + "' has no valid port");
+  }
+}
+
+}  // namespace
+
+struct opcua_edge::parts {
+  ua::ua_server_config server;
+  ua::server_channel_config channel;
+  bytes own_chain;
+  std::unique_ptr<ua::session_manager> sessions;
+  std::unique_ptr<ua::address_space> nodes;
+  std::unique_ptr<ua::service_dispatcher> dispatcher;
+  std::unique_ptr<ua::ua_listener> listener;
+};
+
+opcua_edge::opcua_edge(std::unique_ptr<parts> p) : parts_(std::move(p)) {}
+opcua_edge::~opcua_edge() { stop(); }
+
+void opcua_edge::stop() {
+  if (parts_ && parts_->listener) parts_->listener->stop();
+}
+
+unsigned short opcua_edge::port() const { return parts_->listener->port(); }
+const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessions; }
+
+result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
+                                                      const key_pair& own, ua::identity_checks identities) {
+  auto listen = split_listen(c.ua.listen);
+  if (!listen) return listen.err();
+  auto p = std::make_unique<parts>();
+  auto& s = p->server;
+  s.application_uri = c.application_uri;
+  s.product_uri = "urn:castellan";
+  s.application_name = "castellan";
+  s.endpoint_url = !c.ua.endpoint_url.empty() ? c.ua.endpoint_url
+                                               : "opc.tcp://" + c.node_name + ":" + std::to_string(listen->second);
+  for (const auto& policy : c.ua.policies) {
+    for (const auto& mode : c.ua.modes) {
+      s.endpoints.push_back({policy_prefix + policy, mode == "Sign" ? ua::security_mode::sign : ua::security_mode::sign_and_encrypt});
+    }
+  }
+  if (c.ua.allow_none) s.endpoints.push_back({ua::policy_none_uri, ua::security_mode::none});
+  s.allow_anonymous = c.ua.allow_anonymous;
+  s.detailed_errors = c.ua.detailed_errors;
+  s.max_sessions = c.ua.max_sessions;
+  s.max_channels = c.ua.max_channels;
+
+  p->own_chain = own.cert.der();
+  auto& ch = p->channel;
+  ch.limits = s.limits;
+  ch.own_certificate = &own.cert;
+  ch.own_key = &own.key;
+  ch.own_certificate_chain = p->own_chain;
+  ch.types = &ua::standard_types();
+  const auto* server_config = &p->server;
+  // A None channel always serves discovery; sessions over it are refused unless offered.
+  ch.offers = [server_config](const std::string& policy_uri, ua::security_mode mode) {
+    if (policy_uri == ua::policy_none_uri) return mode == ua::security_mode::none;
+    for (const auto& e : server_config->endpoints) {
+      if (e.policy_uri == policy_uri && e.mode == mode) return true;
+    }
+    return false;
+  };
+  const bool detailed = c.ua.detailed_errors;
+  ch.check_certificate = [&trust, detailed](const std::vector<pki::certificate>& chain, const std::string& policy_uri) {
+    trust::validation_request request;
+    request.chain = chain;
+    request.use = trust::certificate_use::client;
+    if (auto limits = trust::security_policy_by_name(policy_uri)) request.policy = *limits;
+    const auto verdict = trust.admit(request, trust::actor{chain.empty() ? "?" : chain.front().thumbprint(), "opc.tcp"}, "opc.tcp");
+    if (verdict.ok()) return status_code::Good;
+    // Part 4 advises one code for every refusal so a probing client learns nothing.
+    return detailed ? verdict.status : status_code::BadSecurityChecksFailed;
+  };
+
+  p->sessions = std::make_unique<ua::session_manager>(s.max_sessions);
+  auto nodes = ua::address_space::create_standard(ua::server_identity{s.application_uri, s.product_uri, s.application_name});
+  if (!nodes) return nodes.err();
+  p->nodes = std::move(*nodes);
+  p->dispatcher = std::make_unique<ua::service_dispatcher>(p->server, own.cert, own.key, *p->sessions, *p->nodes, std::move(identities));
+  ua::listener_options options;
+  options.host = listen->first;
+  options.port = listen->second;
+  options.max_channels = s.max_channels;
+  p->listener = std::make_unique<ua::ua_listener>(io, p->channel, *p->dispatcher, *p->sessions, options);
+  if (auto started = p->listener->start(); !started) return started.err();
+  spdlog::info("OPC UA server {} ({} endpoints{})", s.endpoint_url, s.endpoints.size(),
+               c.ua.allow_anonymous ? ", anonymous logins allowed" : "");
+  return std::unique_ptr<opcua_edge>(new opcua_edge(std::move(p)));
+}
+
+}  // namespace castellan::app

@@ -1,0 +1,315 @@
+#include "ua/client/ua_client.h"
+
+#include <boost/asio.hpp>
+
+#include <array>
+
+namespace castellan::ua {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct ua_client::io {
+  asio::io_context context;
+  tcp::socket socket{context};
+  std::array<std::uint8_t, 65536> buffer{};
+};
+
+namespace {
+
+result<std::pair<std::string, std::string>> parse_url(const std::string& url) {
+  constexpr std::string_view scheme = "opc.tcp://";
+  if (!url.starts_with(scheme)) return make_error(status_code::BadTcpEndpointUrlInvalid, "not an opc.tcp:// URL: " + url);
+  auto rest = url.substr(scheme.size());
+  rest = rest.substr(0, rest.find('/'));
+  const auto colon = rest.rfind(':');
+  if (colon == std::string::npos) return std::pair{rest, std::string("4840")};
+  return std::pair{rest.substr(0, colon), rest.substr(colon + 1)};
+}
+
+}  // namespace
+
+ua_client::ua_client() : io_(std::make_unique<io>()) {}
+ua_client::~ua_client() { disconnect(); }
+
+result<void> ua_client::pump_until(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  while (!done()) {
+    if (channel_->failed()) return make_error(channel_->error(), channel_->error_detail());
+    if (auto out = channel_->take_output(); !out.empty()) {
+      boost::system::error_code ec;
+      asio::write(io_->socket, asio::buffer(out), ec);
+      if (ec) return make_error(status_code::BadConnectionClosed, "write: " + ec.message());
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return make_error(status_code::BadTimeout, "no answer in time");
+    bool got = false;
+    boost::system::error_code read_error;
+    std::size_t n = 0;
+    io_->socket.async_read_some(asio::buffer(io_->buffer), [&](boost::system::error_code ec, std::size_t size) {
+      got = true;
+      read_error = ec;
+      n = size;
+    });
+    io_->context.restart();
+    io_->context.run_until(deadline);
+    if (!got) {
+      boost::system::error_code ignored;
+      io_->socket.cancel(ignored);
+      io_->context.restart();
+      io_->context.run();
+      return make_error(status_code::BadTimeout, "no answer in time");
+    }
+    if (read_error) {
+      if (channel_->failed()) return make_error(channel_->error(), channel_->error_detail());
+      return make_error(status_code::BadConnectionClosed, "connection closed: " + read_error.message());
+    }
+    channel_->receive(byte_view(io_->buffer.data(), n));
+  }
+  return {};
+}
+
+result<bytes> ua_client::exchange(byte_view request_body) {
+  if (!channel_ || !channel_->is_open()) return make_error(status_code::BadNotConnected, "not connected");
+  channel_->maybe_renew(date_time::now());
+  const auto id = channel_->send_request(request_body);
+  if (id == 0) return make_error(channel_->error(), channel_->error_detail());
+  std::optional<incoming_response> response;
+  auto pumped = pump_until([&] {
+    while (auto r = channel_->next_response()) {
+      if (r->request_id == id) {
+        response = std::move(r);
+        return true;
+      }
+    }
+    return false;
+  });
+  if (!pumped) return pumped.err();
+  return std::move(response->body);
+}
+
+result<std::vector<endpoint_description>> ua_client::get_endpoints(const std::string& url, std::chrono::milliseconds timeout) {
+  ua_client discovery;
+  client_options o;
+  o.url = url;
+  o.timeout = timeout;
+  if (auto c = discovery.connect(o); !c) return c.err();
+  get_endpoints_request request;
+  request.endpoint_url = url;
+  auto response = discovery.request<get_endpoints_request, get_endpoints_response>(request);
+  if (!response) return response.err();
+  return std::move(response->endpoints);
+}
+
+result<void> ua_client::connect(const client_options& options) {
+  options_ = options;
+  if (options.policy_uri != policy_none_uri) {
+    auto eps = get_endpoints(options.url, options.timeout);
+    if (!eps) return eps.err();
+    endpoints_ = std::move(*eps);
+    const auto* chosen = chosen_endpoint();
+    if (!chosen) return make_error(status_code::BadSecurityPolicyRejected, "the server offers no endpoint with " + options.policy_uri);
+    auto cert = pki::certificate::from_der(chosen->server_certificate);
+    if (!cert) return make_error(status_code::BadCertificateInvalid, "server certificate: " + cert.err().message);
+    server_certificate_ = std::move(*cert);
+  }
+  auto target = parse_url(options.url);
+  if (!target) return target.err();
+  boost::system::error_code ec;
+  tcp::resolver resolver(io_->context);
+  auto results = resolver.resolve(target->first, target->second, ec);
+  if (ec) return make_error(status_code::BadTcpEndpointUrlInvalid, "cannot resolve " + target->first + ": " + ec.message());
+  asio::connect(io_->socket, results, ec);
+  if (ec) return make_error(status_code::BadNotConnected, "cannot connect to " + options.url + ": " + ec.message());
+  io_->socket.set_option(tcp::no_delay(true), ec);
+  channel_config_ = std::make_unique<client_channel_config>();
+  channel_config_->limits = options.limits;
+  channel_config_->endpoint_url = options.url;
+  channel_config_->policy_uri = options.policy_uri;
+  channel_config_->mode = options.mode;
+  channel_config_->own_certificate = options.certificate;
+  channel_config_->own_key = options.key;
+  channel_config_->server_certificate = server_certificate_ ? &*server_certificate_ : nullptr;
+  channel_config_->types = &standard_types();
+  channel_ = std::make_unique<client_channel>(*channel_config_);
+  if (auto s = channel_->start(); !s) return s;
+  return pump_until([&] { return channel_->is_open(); });
+}
+
+const endpoint_description* ua_client::chosen_endpoint() const {
+  for (const auto& e : endpoints_) {
+    if (e.security_policy_uri == options_.policy_uri && static_cast<int>(e.security_mode) == static_cast<int>(options_.mode)) return &e;
+  }
+  return nullptr;
+}
+
+result<create_session_response> ua_client::create_session(const std::string& name, double timeout_ms) {
+  create_session_request request;
+  request.client_description.application_uri = options_.application_uri;
+  request.client_description.application_name = localized_text{"en", "castellan client"};
+  request.client_description.application_type = application_type::client;
+  request.endpoint_url = options_.url;
+  request.session_name = name;
+  request.requested_session_timeout = timeout_ms;
+  request.max_response_message_size = 0;
+  const auto* crypto = channel_->crypto();
+  if (crypto && !crypto->is_none()) {
+    request.client_nonce = crypto->random_nonce();
+    if (request.client_nonce.size() < 32) request.client_nonce.resize(32, 0x5A);
+    request.client_certificate = options_.certificate->der();
+  }
+  auto response = this->request<create_session_request, create_session_response>(request);
+  if (!response) return response;
+  if (crypto && !crypto->is_none()) {
+    // The server proves it holds its key by signing our certificate and nonce.
+    bytes signed_data = request.client_certificate;
+    signed_data.insert(signed_data.end(), request.client_nonce.begin(), request.client_nonce.end());
+    if (!crypto->asymmetric_verify(signed_data, response->server_signature.signature)) {
+      return make_error(status_code::BadApplicationSignatureInvalid, "the server's session signature does not verify");
+    }
+  }
+  authentication_token_ = response->authentication_token;
+  server_nonce_ = response->server_nonce;
+  return response;
+}
+
+namespace {
+
+// Part 4 §7.36.3: the client signs the server certificate and the server's last nonce.
+signature_data sign_for_server(const channel_crypto& crypto, const bytes& server_certificate, const bytes& nonce) {
+  signature_data s;
+  bytes data = server_certificate;
+  data.insert(data.end(), nonce.begin(), nonce.end());
+  if (auto sig = crypto.asymmetric_sign(data)) {
+    s.algorithm = crypto.asymmetric_signature_uri();
+    s.signature = std::move(*sig);
+  }
+  return s;
+}
+
+}  // namespace
+
+result<void> ua_client::activate_anonymous() {
+  activate_session_request request;
+  const auto* crypto = channel_->crypto();
+  if (crypto && !crypto->is_none()) request.client_signature = sign_for_server(*crypto, server_certificate_->der(), server_nonce_);
+  anonymous_identity_token token;
+  token.policy_id = "anonymous";
+  request.user_identity_token = extension_object::from(token);
+  auto response = this->request<activate_session_request, activate_session_response>(request);
+  if (!response) return response.err();
+  server_nonce_ = response->server_nonce;
+  return {};
+}
+
+result<void> ua_client::activate_user(const std::string& user, const std::string& password) {
+  activate_session_request request;
+  const auto* crypto = channel_->crypto();
+  if (crypto && !crypto->is_none()) request.client_signature = sign_for_server(*crypto, server_certificate_->der(), server_nonce_);
+  user_name_identity_token token;
+  token.policy_id = "username";
+  token.user_name = user;
+  // The policy for the password: the user token policy's, or the channel's.
+  std::string policy = options_.policy_uri;
+  const pki::certificate* server_cert = server_certificate_ ? &*server_certificate_ : nullptr;
+  std::optional<pki::certificate> from_endpoints;
+  for (const auto& e : endpoints_) {
+    for (const auto& p : e.user_identity_tokens) {
+      if (p.policy_id == "username" && !p.security_policy_uri.empty() && e.security_policy_uri == options_.policy_uri) {
+        policy = p.security_policy_uri;
+      }
+    }
+  }
+  if (policy != policy_none_uri) {
+    if (!server_cert) {
+      auto eps = get_endpoints(options_.url, options_.timeout);
+      if (!eps || eps->empty()) return make_error(status_code::BadSecurityChecksFailed, "cannot learn the server certificate");
+      auto c = pki::certificate::from_der(eps->front().server_certificate);
+      if (!c) return make_error(status_code::BadCertificateInvalid, "server certificate");
+      from_endpoints = std::move(*c);
+      server_cert = &*from_endpoints;
+    }
+    auto crypto_for_password = make_channel_crypto(policy, options_.certificate, options_.key, server_cert);
+    if (!crypto_for_password) return crypto_for_password.err();
+    bytes secret;
+    binary_writer w(secret);
+    w.write_le(static_cast<std::uint32_t>(password.size() + server_nonce_.size()));
+    w.write_raw(password.data(), password.size());
+    w.write_raw(server_nonce_.data(), server_nonce_.size());
+    auto encrypted = (*crypto_for_password)->asymmetric_encrypt(secret);
+    if (!encrypted) return encrypted.err();
+    token.password = std::move(*encrypted);
+    token.encryption_algorithm = (*crypto_for_password)->asymmetric_encryption_uri();
+  } else {
+    token.password.assign(password.begin(), password.end());
+  }
+  request.user_identity_token = extension_object::from(token);
+  auto response = this->request<activate_session_request, activate_session_response>(request);
+  if (!response) return response.err();
+  server_nonce_ = response->server_nonce;
+  return {};
+}
+
+result<void> ua_client::activate_certificate(const pki::certificate& user_certificate, const pki::private_key& user_key) {
+  activate_session_request request;
+  const auto* crypto = channel_->crypto();
+  if (crypto && !crypto->is_none()) request.client_signature = sign_for_server(*crypto, server_certificate_->der(), server_nonce_);
+  x509_identity_token token;
+  token.policy_id = "x509";
+  token.certificate_data = user_certificate.der();
+  auto user_crypto = make_channel_crypto(options_.policy_uri == policy_none_uri ? std::string("http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256")
+                                                                                : options_.policy_uri,
+                                         &user_certificate, &user_key, server_certificate_ ? &*server_certificate_ : nullptr);
+  if (!user_crypto) return user_crypto.err();
+  bytes server_der = server_certificate_ ? server_certificate_->der() : bytes{};
+  request.user_token_signature = sign_for_server(**user_crypto, server_der, server_nonce_);
+  request.user_identity_token = extension_object::from(token);
+  auto response = this->request<activate_session_request, activate_session_response>(request);
+  if (!response) return response.err();
+  server_nonce_ = response->server_nonce;
+  return {};
+}
+
+result<read_response> ua_client::read(const std::vector<read_value_id>& nodes) {
+  read_request request;
+  request.nodes_to_read = nodes;
+  request.timestamps_to_return = timestamps_to_return::both;
+  return this->request<read_request, read_response>(request);
+}
+
+result<browse_response> ua_client::browse(const std::vector<browse_description>& nodes, std::uint32_t max_references) {
+  browse_request request;
+  request.nodes_to_browse = nodes;
+  request.requested_max_references_per_node = max_references;
+  return this->request<browse_request, browse_response>(request);
+}
+
+result<call_response> ua_client::call(const std::vector<call_method_request>& methods) {
+  call_request request;
+  request.methods_to_call = methods;
+  return this->request<call_request, call_response>(request);
+}
+
+result<void> ua_client::close_session() {
+  close_session_request request;
+  request.delete_subscriptions = true;
+  auto response = this->request<close_session_request, close_session_response>(request);
+  if (!response) return response.err();
+  authentication_token_ = node_id();
+  return {};
+}
+
+void ua_client::disconnect() {
+  if (channel_ && channel_->is_open()) {
+    channel_->close();
+    if (auto out = channel_->take_output(); !out.empty()) {
+      boost::system::error_code ignored;
+      asio::write(io_->socket, asio::buffer(out), ignored);
+    }
+  }
+  boost::system::error_code ignored;
+  io_->socket.close(ignored);
+  channel_.reset();
+}
+
+}  // namespace castellan::ua

@@ -1,0 +1,434 @@
+#include "ua/server/service_dispatcher.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "ua/server/address_space.h"
+#include "ua/types/generated.h"
+
+namespace castellan::ua {
+
+namespace {
+
+constexpr const char* binary_transport_profile = "http://opcfoundation.org/UA-Profile/Transport/uatcp-uasc-uabinary";
+constexpr std::size_t session_nonce_length = 32;
+
+bytes random_bytes(std::size_t n) {
+  bytes out(n);
+  if (RAND_bytes(out.data(), static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+  return out;
+}
+
+node_id random_guid_id(std::uint16_t ns) {
+  const auto raw = random_bytes(16);
+  guid g;
+  std::memcpy(&g.data1, raw.data(), 4);
+  std::memcpy(&g.data2, raw.data() + 4, 2);
+  std::memcpy(&g.data3, raw.data() + 6, 2);
+  std::copy(raw.begin() + 8, raw.end(), g.data4.begin());
+  node_id id;
+  id.namespace_index = ns;
+  id.identifier = g;
+  return id;
+}
+
+template <class T>
+bytes encode_with_id(const T& message) {
+  bytes out;
+  binary_writer w(out);
+  encode(w, node_id::numeric(T::binary_encoding_id));
+  encode(w, message);
+  return out;
+}
+
+response_header make_response_header(const request_header& request, status_code result = status_code::Good) {
+  response_header h;
+  h.timestamp = date_time::now();
+  h.request_handle = request.request_handle;
+  h.service_result = result;
+  return h;
+}
+
+bytes fault(const request_header& request, status_code code) {
+  service_fault f;
+  f.response_header = make_response_header(request, code);
+  return encode_with_id(f);
+}
+
+message_security_mode to_wire(security_mode m) { return static_cast<message_security_mode>(static_cast<int>(m)); }
+
+}  // namespace
+
+struct service_dispatcher::impl {
+  const ua_server_config& config;
+  const pki::certificate& own_certificate;
+  const pki::private_key& own_key;
+  bytes own_certificate_der;
+  session_manager& sessions;
+  address_space& nodes;
+  identity_checks identities;
+  service_counters& counters;
+
+  application_description server_description() const {
+    application_description d;
+    d.application_uri = config.application_uri;
+    d.product_uri = config.product_uri;
+    d.application_name = localized_text{"en", config.application_name};
+    d.application_type = application_type::server;
+    d.discovery_urls = {config.endpoint_url};
+    return d;
+  }
+
+  std::vector<user_token_policy> token_policies(const endpoint_offer& e) const {
+    std::vector<user_token_policy> out;
+    // Passwords travel encrypted: with the channel's policy, or a fixed one on None channels.
+    const std::string password_policy = e.policy_uri == policy_none_uri ? config.user_token_policy_for_none : "";
+    if (config.allow_anonymous) {
+      user_token_policy p;
+      p.policy_id = "anonymous";
+      p.token_type = user_token_type::anonymous;
+      out.push_back(p);
+    }
+    user_token_policy user;
+    user.policy_id = "username";
+    user.token_type = user_token_type::user_name;
+    user.security_policy_uri = password_policy;
+    out.push_back(user);
+    user_token_policy cert;
+    cert.policy_id = "x509";
+    cert.token_type = user_token_type::certificate;
+    cert.security_policy_uri = password_policy;
+    out.push_back(cert);
+    return out;
+  }
+
+  std::vector<endpoint_description> endpoints(const std::string& url) const {
+    std::vector<endpoint_description> out;
+    for (const auto& e : config.endpoints) {
+      endpoint_description d;
+      d.endpoint_url = url.empty() ? config.endpoint_url : url;
+      d.server = server_description();
+      d.server_certificate = own_certificate_der;
+      d.security_mode = to_wire(e.mode);
+      d.security_policy_uri = e.policy_uri;
+      d.user_identity_tokens = token_policies(e);
+      d.transport_profile_uri = binary_transport_profile;
+      // Stronger endpoints rank higher, as clients pick the highest level.
+      std::uint8_t level = e.mode == security_mode::sign_and_encrypt ? 100 : e.mode == security_mode::sign ? 50 : 0;
+      if (e.policy_uri.find("Aes256") != std::string::npos) level += 20;
+      else if (e.policy_uri.find("Aes128") != std::string::npos) level += 15;
+      else if (e.policy_uri.find("Basic256Sha256") != std::string::npos) level += 10;
+      d.security_level = level;
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  bytes get_endpoints(const get_endpoints_request& request) {
+    get_endpoints_response response;
+    response.response_header = make_response_header(request.request_header);
+    response.endpoints = endpoints(request.endpoint_url);
+    return encode_with_id(response);
+  }
+
+  bytes find_servers(const find_servers_request& request) {
+    find_servers_response response;
+    response.response_header = make_response_header(request.request_header);
+    const bool wanted = request.server_uris.empty() ||
+                        std::find(request.server_uris.begin(), request.server_uris.end(), config.application_uri) !=
+                            request.server_uris.end();
+    if (wanted) response.servers.push_back(server_description());
+    return encode_with_id(response);
+  }
+
+  bytes create_session(request_context& context, const create_session_request& request) {
+    auto& channel = context.channel;
+    const auto* crypto = channel.crypto();
+    const bool secured = crypto && !crypto->is_none();
+    if (secured) {
+      // The certificate in the request must be the one that opened the channel.
+      if (request.client_certificate.empty() || channel.client_chain().empty()) {
+        return fault(request.request_header, status_code::BadCertificateInvalid);
+      }
+      auto cert = pki::certificate::from_der(request.client_certificate);
+      if (!cert || cert->thumbprint() != channel.client_chain().front().thumbprint()) {
+        return fault(request.request_header, status_code::BadCertificateInvalid);
+      }
+      // ApplicationUri must be the certificate's SAN URI (Part 4 §5.6.2).
+      const auto uris = cert->san_uris();
+      if (std::find(uris.begin(), uris.end(), request.client_description.application_uri) == uris.end()) {
+        return fault(request.request_header, status_code::BadCertificateUriInvalid);
+      }
+      if (request.client_nonce.size() < session_nonce_length) return fault(request.request_header, status_code::BadNonceInvalid);
+    }
+    session s;
+    s.session_id = random_guid_id(1);
+    s.authentication_token = random_guid_id(0);
+    s.name = request.session_name;
+    s.client_application_uri = request.client_description.application_uri;
+    s.client_certificate = secured ? channel.client_certificate_der() : bytes{};
+    s.channel_id = channel.channel_id();
+    s.timeout_ms = std::clamp(request.requested_session_timeout, config.min_session_timeout_ms, config.max_session_timeout_ms);
+    s.server_nonce = random_bytes(session_nonce_length);
+    auto created = sessions.create(s, date_time::now());
+    if (!created) return fault(request.request_header, created.code());
+    counters.sessions_created++;
+
+    create_session_response response;
+    response.response_header = make_response_header(request.request_header);
+    response.session_id = s.session_id;
+    response.authentication_token = s.authentication_token;
+    response.revised_session_timeout = s.timeout_ms;
+    response.server_nonce = s.server_nonce;
+    response.server_certificate = own_certificate_der;
+    response.server_endpoints = endpoints(request.endpoint_url);
+    response.max_request_message_size = config.limits.max_message_size;
+    if (secured) {
+      bytes to_sign = request.client_certificate;
+      to_sign.insert(to_sign.end(), request.client_nonce.begin(), request.client_nonce.end());
+      auto signature = crypto->asymmetric_sign(to_sign);
+      if (!signature) return fault(request.request_header, status_code::BadInternalError);
+      response.server_signature.algorithm = crypto->asymmetric_signature_uri();
+      response.server_signature.signature = std::move(*signature);
+    }
+    return encode_with_id(response);
+  }
+
+  // The crypto that encrypts/signs user tokens under `policy` (empty: the channel's).
+  result<std::unique_ptr<channel_crypto>> token_crypto(request_context& context, const std::string& policy,
+                                                       const pki::certificate* peer) {
+    const auto uri = policy.empty() ? context.channel.policy_uri() : policy;
+    if (uri == policy_none_uri) return make_error(status_code::BadIdentityTokenInvalid, "user token policy None");
+    return make_channel_crypto(uri, &own_certificate, &own_key, peer);
+  }
+
+  const user_token_policy* find_token_policy(request_context& context, const std::string& policy_id) {
+    static thread_local std::vector<user_token_policy> policies;
+    policies.clear();
+    for (const auto& e : config.endpoints) {
+      if (e.policy_uri == context.channel.policy_uri() && e.mode == context.channel.mode()) {
+        policies = token_policies(e);
+        break;
+      }
+    }
+    for (const auto& p : policies) {
+      if (p.policy_id == policy_id) return &p;
+    }
+    return nullptr;
+  }
+
+  result<session_identity> check_identity(request_context& context, session& s, const activate_session_request& request) {
+    const auto& token = request.user_identity_token;
+    if (token.empty()) {
+      if (!config.allow_anonymous) return make_error(status_code::BadIdentityTokenInvalid, "anonymous logins are disabled");
+      return session_identity{"", "anonymous", {"Anonymous"}};
+    }
+    if (const auto* anonymous = token.get<anonymous_identity_token>()) {
+      const auto* p = find_token_policy(context, anonymous->policy_id);
+      if (!config.allow_anonymous || !p || p->token_type != user_token_type::anonymous) {
+        return make_error(status_code::BadIdentityTokenRejected, "anonymous logins are disabled");
+      }
+      return session_identity{"", "anonymous", {"Anonymous"}};
+    }
+    if (const auto* user = token.get<user_name_identity_token>()) {
+      const auto* p = find_token_policy(context, user->policy_id);
+      if (!p || p->token_type != user_token_type::user_name) return make_error(status_code::BadIdentityTokenInvalid, "unknown user token policy");
+      auto crypto = token_crypto(context, p->security_policy_uri, nullptr);
+      if (!crypto) return crypto.err();
+      if (user->encryption_algorithm != (*crypto)->asymmetric_encryption_uri()) {
+        return make_error(status_code::BadIdentityTokenInvalid, "password encrypted with " + user->encryption_algorithm);
+      }
+      auto plain = (*crypto)->asymmetric_decrypt(user->password);
+      if (!plain || plain->size() < 4) return make_error(status_code::BadIdentityTokenInvalid, "password does not decrypt");
+      std::uint32_t length = 0;
+      std::memcpy(&length, plain->data(), 4);
+      if (length > plain->size() - 4 || length < s.server_nonce.size()) {
+        return make_error(status_code::BadIdentityTokenInvalid, "password length is wrong");
+      }
+      const byte_view secret(plain->data() + 4, length);
+      const auto nonce = secret.subspan(length - s.server_nonce.size());
+      if (!constant_time_equal(nonce, s.server_nonce)) return make_error(status_code::BadIdentityTokenInvalid, "password is not for this nonce");
+      const std::string password(reinterpret_cast<const char*>(secret.data()), length - s.server_nonce.size());
+      if (!identities.password) return make_error(status_code::BadIdentityTokenRejected, "no user database");
+      auto who = identities.password(user->user_name, password, context.remote_address);
+      if (!who) return make_error(status_code::BadUserAccessDenied, who.err().message);
+      return who;
+    }
+    if (const auto* x509 = token.get<x509_identity_token>()) {
+      const auto* p = find_token_policy(context, x509->policy_id);
+      if (!p || p->token_type != user_token_type::certificate) return make_error(status_code::BadIdentityTokenInvalid, "unknown user token policy");
+      auto cert = pki::certificate::from_der(x509->certificate_data);
+      if (!cert) return make_error(status_code::BadIdentityTokenInvalid, "user certificate unreadable");
+      auto crypto = token_crypto(context, p->security_policy_uri, &*cert);
+      if (!crypto) return crypto.err();
+      bytes signed_data = own_certificate_der;
+      signed_data.insert(signed_data.end(), s.server_nonce.begin(), s.server_nonce.end());
+      if (!(*crypto)->asymmetric_verify(signed_data, request.user_token_signature.signature)) {
+        return make_error(status_code::BadUserSignatureInvalid, "user token signature does not verify");
+      }
+      if (!identities.user_certificate) return make_error(status_code::BadIdentityTokenRejected, "no user trust list");
+      auto who = identities.user_certificate({*cert}, context.remote_address);
+      if (!who) return make_error(status_code::BadIdentityTokenRejected, who.err().message);
+      return who;
+    }
+    return make_error(status_code::BadIdentityTokenInvalid, "unsupported identity token");
+  }
+
+  bytes activate_session(request_context& context, const activate_session_request& request) {
+    auto found = sessions.find(request.request_header.authentication_token, date_time::now());
+    if (!found) return fault(request.request_header, found.code());
+    auto& s = **found;
+    const auto* crypto = context.channel.crypto();
+    if (crypto && !crypto->is_none()) {
+      // A session moves to another channel only with the same client certificate.
+      if (s.client_certificate != context.channel.client_certificate_der()) {
+        return fault(request.request_header, status_code::BadSecurityChecksFailed);
+      }
+      bytes signed_data = own_certificate_der;
+      signed_data.insert(signed_data.end(), s.server_nonce.begin(), s.server_nonce.end());
+      if (request.client_signature.algorithm != crypto->asymmetric_signature_uri() ||
+          !crypto->asymmetric_verify(signed_data, request.client_signature.signature)) {
+        counters.activation_failures++;
+        return fault(request.request_header, status_code::BadApplicationSignatureInvalid);
+      }
+    }
+    auto identity = check_identity(context, s, request);
+    if (!identity) {
+      counters.activation_failures++;
+      // The nonce is spent either way, so a refused attempt cannot be replayed.
+      s.server_nonce = random_bytes(session_nonce_length);
+      return fault(request.request_header, identity.code());
+    }
+    if (s.activated && identity->user != s.identity.user && s.channel_id != context.channel.channel_id()) {
+      // Moving a session to another channel keeps its user (Part 4 §5.6.3).
+      return fault(request.request_header, status_code::BadIdentityChangeNotSupported);
+    }
+    s.identity = std::move(*identity);
+    s.activated = true;
+    s.channel_id = context.channel.channel_id();
+    s.server_nonce = random_bytes(session_nonce_length);
+    counters.sessions_activated++;
+    activate_session_response response;
+    response.response_header = make_response_header(request.request_header);
+    response.server_nonce = s.server_nonce;
+    return encode_with_id(response);
+  }
+
+  // The activated session a request belongs to, on this channel.
+  result<std::shared_ptr<session>> session_for(request_context& context, const request_header& header) {
+    auto found = sessions.find(header.authentication_token, date_time::now());
+    if (!found) return found;
+    if (!(*found)->activated) return make_error(status_code::BadSessionNotActivated, "session not activated");
+    if ((*found)->channel_id != context.channel.channel_id()) {
+      return make_error(status_code::BadSecureChannelIdInvalid, "session belongs to another channel");
+    }
+    return found;
+  }
+
+  bytes close_session(request_context& context, const close_session_request& request) {
+    auto found = sessions.find(request.request_header.authentication_token, date_time::now());
+    if (!found) return fault(request.request_header, found.code());
+    if ((*found)->channel_id != context.channel.channel_id()) return fault(request.request_header, status_code::BadSecureChannelIdInvalid);
+    nodes.release_continuation_points(**found);
+    sessions.close(request.request_header.authentication_token);
+    close_session_response response;
+    response.response_header = make_response_header(request.request_header);
+    return encode_with_id(response);
+  }
+};
+
+service_dispatcher::service_dispatcher(const ua_server_config& config, const pki::certificate& own_certificate,
+                                       const pki::private_key& own_key, session_manager& sessions, address_space& nodes,
+                                       identity_checks identities)
+    : impl_(std::make_shared<impl>(impl{config, own_certificate, own_key, own_certificate.der(), sessions, nodes,
+                                        std::move(identities), counters_})) {}
+
+bytes service_dispatcher::handle(request_context& context, byte_view request_body) {
+  binary_reader r(request_body, &standard_types());
+  node_id type;
+  decode(r, type);
+  const auto id = type.ns0_numeric();
+  auto& s = *impl_;
+
+  // Decodes T from the rest of the body; on failure answers BadDecodingError.
+  auto run = [&]<class T>(T*, auto&& service) -> bytes {
+    T request;
+    decode(r, request);
+    if (!r.ok()) {
+      counters_.faults++;
+      return fault(request.request_header, r.error() == status_code::BadEncodingLimitsExceeded ? r.error() : status_code::BadDecodingError);
+    }
+    return service(request);
+  };
+  // Session-bound services: the session is looked up and checked first.
+  auto with_session = [&]<class T>(T* tag, auto&& service) -> bytes {
+    return run(tag, [&](const T& request) {
+      auto found = s.session_for(context, request.request_header);
+      if (!found) {
+        counters_.faults++;
+        return fault(request.request_header, found.code());
+      }
+      return service(request, **found);
+    });
+  };
+
+  switch (id) {
+    case get_endpoints_request::binary_encoding_id:
+      return run(static_cast<get_endpoints_request*>(nullptr), [&](const auto& q) { return s.get_endpoints(q); });
+    case find_servers_request::binary_encoding_id:
+      return run(static_cast<find_servers_request*>(nullptr), [&](const auto& q) { return s.find_servers(q); });
+    case create_session_request::binary_encoding_id:
+      return run(static_cast<create_session_request*>(nullptr), [&](const auto& q) { return s.create_session(context, q); });
+    case activate_session_request::binary_encoding_id:
+      return run(static_cast<activate_session_request*>(nullptr), [&](const auto& q) { return s.activate_session(context, q); });
+    case close_session_request::binary_encoding_id:
+      return run(static_cast<close_session_request*>(nullptr), [&](const auto& q) { return s.close_session(context, q); });
+    case read_request::binary_encoding_id:
+      return with_session(static_cast<read_request*>(nullptr), [&](const read_request& q, session& ses) {
+        counters_.reads++;
+        return encode_with_id(s.nodes.read(q, ses));
+      });
+    case write_request::binary_encoding_id:
+      return with_session(static_cast<write_request*>(nullptr),
+                          [&](const write_request& q, session& ses) { return encode_with_id(s.nodes.write(q, ses)); });
+    case browse_request::binary_encoding_id:
+      return with_session(static_cast<browse_request*>(nullptr),
+                          [&](const browse_request& q, session& ses) { return encode_with_id(s.nodes.browse(q, ses)); });
+    case browse_next_request::binary_encoding_id:
+      return with_session(static_cast<browse_next_request*>(nullptr),
+                          [&](const browse_next_request& q, session& ses) { return encode_with_id(s.nodes.browse_next(q, ses)); });
+    case translate_browse_paths_to_node_ids_request::binary_encoding_id:
+      return with_session(static_cast<translate_browse_paths_to_node_ids_request*>(nullptr),
+                          [&](const translate_browse_paths_to_node_ids_request& q, session& ses) {
+                            return encode_with_id(s.nodes.translate(q, ses));
+                          });
+    case call_request::binary_encoding_id:
+      return with_session(static_cast<call_request*>(nullptr),
+                          [&](const call_request& q, session& ses) { return encode_with_id(s.nodes.call(q, ses)); });
+    case register_nodes_request::binary_encoding_id:
+      return with_session(static_cast<register_nodes_request*>(nullptr), [&](const register_nodes_request& q, session&) {
+        register_nodes_response response;
+        response.response_header = make_response_header(q.request_header);
+        if (q.nodes_to_register.empty()) response.response_header.service_result = status_code::BadNothingToDo;
+        response.registered_node_ids = q.nodes_to_register;  // our NodeIds are already as fast as they get
+        return encode_with_id(response);
+      });
+    case unregister_nodes_request::binary_encoding_id:
+      return with_session(static_cast<unregister_nodes_request*>(nullptr), [&](const unregister_nodes_request& q, session&) {
+        unregister_nodes_response response;
+        response.response_header = make_response_header(q.request_header);
+        if (q.nodes_to_unregister.empty()) response.response_header.service_result = status_code::BadNothingToDo;
+        return encode_with_id(response);
+      });
+    default: {
+      // Unknown or unsupported: the request header is the first field of every request.
+      request_header header;
+      decode(r, header);
+      counters_.faults++;
+      return fault(header, r.ok() ? status_code::BadServiceUnsupported : status_code::BadDecodingError);
+    }
+  }
+}
+
+}  // namespace castellan::ua

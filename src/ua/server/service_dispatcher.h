@@ -1,0 +1,61 @@
+#pragma once
+// Decodes a service request that came through a secure channel, runs the service, and encodes
+// its response (or a ServiceFault). Sans-I/O: the socket loop calls handle() with what the
+// channel delivered and sends what it returns.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pki/certificate.h"
+#include "pki/private_key.h"
+#include "ua/server/server_config.h"
+#include "ua/server/session_manager.h"
+#include "ua/transport/server_channel.h"
+
+namespace castellan::ua {
+
+class address_space;
+
+// Who may log in, decided outside the OPC UA stack (the users service, the user trust list).
+struct identity_checks {
+  std::function<result<session_identity>(const std::string& user, const std::string& password, const std::string& source)>
+      password;
+  std::function<result<session_identity>(const std::vector<pki::certificate>& chain, const std::string& source)>
+      user_certificate;
+};
+
+struct request_context {
+  server_channel& channel;
+  std::string remote_address;
+};
+
+// Counters for /metrics and the benchmark.
+struct service_counters {
+  std::atomic<std::uint64_t> sessions_created{0};
+  std::atomic<std::uint64_t> sessions_activated{0};
+  std::atomic<std::uint64_t> activation_failures{0};
+  std::atomic<std::uint64_t> reads{0};
+  std::atomic<std::uint64_t> faults{0};
+};
+
+class service_dispatcher {
+ public:
+  service_dispatcher(const ua_server_config& config, const pki::certificate& own_certificate,
+                     const pki::private_key& own_key, session_manager& sessions, address_space& nodes,
+                     identity_checks identities);
+
+  // The response body (encoding NodeId + structure) for one request.
+  bytes handle(request_context& context, byte_view request_body);
+
+  const service_counters& counters() const noexcept { return counters_; }
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+  service_counters counters_;
+};
+
+}  // namespace castellan::ua

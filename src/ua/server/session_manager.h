@@ -1,0 +1,68 @@
+#pragma once
+// OPC UA sessions (Part 4 §5.6): created on a secure channel, activated with an identity,
+// bound to the channel that activated them, and closed on request or when idle past their
+// timeout. The manager owns them; the service layer looks them up by authentication token.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ua/binary/builtin_types.h"
+
+namespace castellan::ua {
+
+struct session_identity {
+  std::string user;                // "" for anonymous
+  std::string token_type;          // "anonymous", "username", "x509"
+  std::vector<std::string> roles;  // Part 18 role names
+};
+
+struct session {
+  node_id session_id;
+  node_id authentication_token;
+  std::string name;
+  std::string client_application_uri;
+  bytes client_certificate;  // DER leaf, may be empty with policy None
+  std::uint32_t channel_id = 0;
+  double timeout_ms = 0;
+  date_time created;
+  date_time last_activity;
+  bytes server_nonce;  // the last one we sent; the next activation signs it
+  bool activated = false;
+  session_identity identity;
+  std::uint64_t reads = 0;
+};
+
+class session_manager {
+ public:
+  explicit session_manager(std::uint32_t max_sessions) : max_sessions_(max_sessions) {}
+
+  // BadTooManySessions when full (after dropping the expired ones).
+  result<std::shared_ptr<session>> create(session s, date_time now);
+  // The session for a token, refreshed; BadSessionIdInvalid when unknown or expired.
+  result<std::shared_ptr<session>> find(const node_id& authentication_token, date_time now);
+  bool close(const node_id& authentication_token);
+  // Closes sessions idle past their timeout; returns how many.
+  std::size_t expire(date_time now);
+  // The sessions bound to a channel lose it when the channel closes (they may be reactivated
+  // on another one until they time out).
+  void channel_closed(std::uint32_t channel_id);
+  std::size_t size() const;
+  std::vector<session> list() const;
+
+ private:
+  using key = std::string;
+  static key key_of(const node_id& token);
+  std::size_t expire_locked(date_time now);
+
+  std::uint32_t max_sessions_;
+  mutable std::mutex mutex_;
+  std::map<key, std::shared_ptr<session>> sessions_;
+};
+
+}  // namespace castellan::ua

@@ -1,0 +1,213 @@
+#include "ua/server/ua_listener.h"
+
+#include <boost/asio.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+#include <deque>
+
+namespace castellan::ua {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(tcp::socket socket, const server_channel_config& config, std::uint32_t channel_id,
+             service_dispatcher& dispatcher, session_manager& sessions, const listener_options& options,
+             std::atomic<std::size_t>& open_count)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        channel_(config, channel_id),
+        dispatcher_(dispatcher),
+        sessions_(sessions),
+        options_(options),
+        open_count_(open_count) {
+    boost::system::error_code ec;
+    const auto ep = socket_.remote_endpoint(ec);
+    remote_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    ++open_count_;
+  }
+  ~connection() {
+    --open_count_;
+    sessions_.channel_closed(channel_.channel_id());
+  }
+
+  void start() {
+    // A client that does not open a channel in time is dropped (slowloris).
+    timer_.expires_after(std::chrono::milliseconds(options_.hello_timeout_ms));
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->channel_.is_open() || self->closed_) return;
+      self->channel_.abort(status_code::BadTimeout, "no secure channel opened in time");
+      self->flush();
+    });
+    read();
+  }
+
+  void shutdown() {
+    boost::system::error_code ignored;
+    closed_ = true;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+ private:
+  void read() {
+    socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+      if (ec) return self->shutdown();
+      self->channel_.receive(byte_view(self->buffer_.data(), n));
+      while (auto request = self->channel_.next_request()) {
+        request_context context{self->channel_, self->remote_};
+        const auto response = self->dispatcher_.handle(context, request->body);
+        self->channel_.send_response(request->request_id, response);
+      }
+      self->flush();
+      if (!self->channel_.closing()) self->read();
+    });
+  }
+
+  void flush() {
+    if (channel_.has_output()) {
+      pending_.push_back(channel_.take_output());
+      if (pending_.size() == 1) write();
+    } else if (channel_.closing() && pending_.empty()) {
+      finish();
+    }
+  }
+
+  void write() {
+    asio::async_write(socket_, asio::buffer(pending_.front()), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec) return self->shutdown();
+      self->pending_.pop_front();
+      if (!self->pending_.empty()) return self->write();
+      if (self->channel_.closing()) self->finish();
+    });
+  }
+
+  void finish() {
+    if (closed_) return;
+    if (!is_good(channel_.close_reason())) {
+      spdlog::info("opc.tcp {} channel {} closed: {} ({})", remote_, channel_.channel_id(), status_name(channel_.close_reason()),
+                   channel_.close_detail());
+    }
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    shutdown();
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  server_channel channel_;
+  service_dispatcher& dispatcher_;
+  session_manager& sessions_;
+  listener_options options_;
+  std::atomic<std::size_t>& open_count_;
+  std::string remote_;
+  std::array<std::uint8_t, 65536> buffer_{};
+  std::deque<bytes> pending_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+struct ua_listener::impl : std::enable_shared_from_this<impl> {
+  impl(asio::io_context& io, const server_channel_config& cc, service_dispatcher& d, session_manager& s, listener_options o)
+      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io) {}
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+      if (!ec) {
+        if (self->open_count >= self->options.max_channels) {
+          // Say why before closing, so the client does not retry blindly.
+          auto refusal = std::make_shared<bytes>(
+              encode_message(error_message{status_code::BadTcpNotEnoughResources, "too many connections"}));
+          auto s = std::make_shared<tcp::socket>(std::move(socket));
+          asio::async_write(*s, asio::buffer(*refusal), [s, refusal](boost::system::error_code, std::size_t) {
+            boost::system::error_code ignored;
+            s->close(ignored);
+          });
+        } else {
+          boost::system::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
+          auto c = std::make_shared<connection>(std::move(socket), self->channel_config, self->next_channel_id++,
+                                                self->dispatcher, self->sessions, self->options, self->open_count);
+          self->connections.push_back(c);
+          c->start();
+        }
+      }
+      self->accept();
+    });
+  }
+
+  // Drops expired sessions and forgets finished connections, once a second.
+  void schedule_sweep() {
+    sweep.expires_after(std::chrono::seconds(1));
+    sweep.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      self->sessions.expire(date_time::now());
+      std::erase_if(self->connections, [](const std::weak_ptr<connection>& w) { return w.expired(); });
+      self->schedule_sweep();
+    });
+  }
+
+  tcp::acceptor acceptor;
+  const server_channel_config& channel_config;
+  service_dispatcher& dispatcher;
+  session_manager& sessions;
+  listener_options options;
+  asio::steady_timer sweep;
+  std::atomic<std::size_t> open_count{0};
+  std::uint32_t next_channel_id = 1;
+  std::vector<std::weak_ptr<connection>> connections;
+};
+
+ua_listener::ua_listener(asio::io_context& io, const server_channel_config& channel_config, service_dispatcher& dispatcher,
+                         session_manager& sessions, listener_options options)
+    : impl_(std::make_shared<impl>(io, channel_config, dispatcher, sessions, std::move(options))) {}
+
+ua_listener::~ua_listener() { stop(); }
+
+result<void> ua_listener::start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec) return make_error(status_code::BadConfigurationError, "opc.tcp listen address '" + impl_->options.host + "' is invalid");
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(status_code::BadResourceUnavailable,
+                      "cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  // Channel ids differ across restarts so a client cannot mistake an old channel for a new one.
+  impl_->next_channel_id = static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count() & 0xFFFFFF) + 1;
+  impl_->accept();
+  impl_->schedule_sweep();
+  return {};
+}
+
+void ua_listener::stop() {
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  impl_->sweep.cancel();
+  for (auto& w : impl_->connections) {
+    if (auto c = w.lock()) c->shutdown();
+  }
+  impl_->connections.clear();
+}
+
+unsigned short ua_listener::port() const {
+  boost::system::error_code ec;
+  const auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+std::size_t ua_listener::open_channels() const { return impl_->open_count; }
+
+}  // namespace castellan::ua

@@ -1,0 +1,1 @@
+castellan_add_fuzz_target(ua_decoder_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/ua_decoder_fuzz.cpp castellan_ua_types)
