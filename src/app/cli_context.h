@@ -15,6 +15,8 @@
 #include "core/clock.h"
 #include "store/store.h"
 #include "trust/trust_service.h"
+#include "users/user_service.h"
+#include "views/json_views.h"
 
 namespace castellan::app {
 
@@ -34,6 +36,7 @@ class cli_context {
   result<store::store*> store();
   result<trust::trust_service*> trust();
   result<registry::registry_service*> registry();
+  result<users::user_service*> users();
   const castellan::clock& clock() const { return clock_; }
   trust::actor who() const;
 
@@ -53,6 +56,7 @@ class cli_context {
   std::unique_ptr<store::store> store_;
   std::unique_ptr<trust::trust_service> trust_;
   std::unique_ptr<registry::registry_service> registry_;
+  std::unique_ptr<users::user_service> users_;
 };
 
 // A command runs after parsing; its result becomes the exit code.
@@ -69,15 +73,12 @@ result<key_pair> load_builtin_ca(cli_context& ctx);
 // `ca` is shared with add_pki_commands (the built-in CA); call after it.
 void add_registry_commands(CLI::App& app, command_fn& selected);
 void add_audit_commands(CLI::App& app, command_fn& selected);
+// `ua endpoints` and `bench opcua`.
+void add_opcua_commands(CLI::App& app, command_fn& selected);
+void add_user_commands(CLI::App& app, command_fn& selected);
 
-// JSON views of stored rows and certificates.
-nlohmann::json to_json(const store::certificate_record& r);
-nlohmann::json to_json(const store::crl_record& r);
-nlohmann::json to_json(const pki::certificate& c);
-nlohmann::json to_json(const trust::validation_result& r);
-nlohmann::json to_json(const store::ca_record& r);
-nlohmann::json to_json(const store::device_record& r);
-nlohmann::json to_json(const store::device_client& r);
+// JSON views of stored rows and certificates (shared with the REST API).
+using views::to_json;
 // "key: value" lines for a JSON object, nested objects indented.
 std::string render_human(const nlohmann::json& j, int indent = 0);
 

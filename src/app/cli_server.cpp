@@ -1,13 +1,62 @@
 // castellan init, serve and config: the data directory and the server process.
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "app/cli_context.h"
+#include "app/config_view.h"
 #include "app/own_certificate.h"
 #include "app/serve.h"
 #include "core/files.h"
+#include "users/password_hash.h"
 
 namespace castellan::app {
 namespace fs = std::filesystem;
+
+namespace {
+
+// What init did about the first administrator.
+struct first_admin {
+  bool created = false;
+  std::string password;  // generated: shown this once; empty when taken from the environment
+  nlohmann::json to_json() const {
+    nlohmann::json j{{"name", "admin"}, {"created", created}};
+    if (!password.empty()) j["password"] = password;
+    return j;
+  }
+  std::string to_text() const {
+    if (!created) return "";
+    if (password.empty()) return "\n  administrator: admin (password from CASTELLAN_ADMIN_PASSWORD)";
+    return "\n  administrator: admin, one-time password " + password +
+           "\n                 (shown only now; change it with 'castellan user passwd admin')";
+  }
+};
+
+// The first administrator, when the store has no user yet: `admin` with the roles to run
+// castellan, with CASTELLAN_ADMIN_PASSWORD or a generated password printed once.
+result<first_admin> ensure_first_admin(cli_context& ctx) {
+  auto u = ctx.users();
+  if (!u) return std::move(u).err();
+  auto none = (*u)->empty();
+  if (!none) return std::move(none).err();
+  first_admin out;
+  if (!*none) return out;
+  const char* env = std::getenv("CASTELLAN_ADMIN_PASSWORD");
+  const std::string password = env != nullptr && *env != '\0' ? std::string(env) : users::random_password();
+  const std::vector<std::string> roles{std::string(users::role_name(users::role::security_admin)),
+                                       std::string(users::role_name(users::role::configure_admin)),
+                                       std::string(users::role_name(users::role::authorization_service_admin))};
+  auto added = (*u)->add_user("admin", password, roles, ctx.who());
+  if (!added) {
+    return make_error(added.err().code, "the first administrator: " + added.err().message +
+                                            (env != nullptr ? " (from CASTELLAN_ADMIN_PASSWORD)" : ""));
+  }
+  out.created = true;
+  if (env == nullptr || *env == '\0') out.password = password;
+  return out;
+}
+
+}  // namespace
 
 void add_server_commands(CLI::App& app, command_fn& selected) {
   {
@@ -36,6 +85,8 @@ void add_server_commands(CLI::App& app, command_fn& selected) {
         auto own = ensure_own_certificate(cfg, ctx.clock(), *pki::parse_key_spec(*key), created);
         if (!own) return ctx.fail(own.err());
         ctx.mirror_pki();
+        auto admin = ensure_first_admin(ctx);
+        if (!admin) return ctx.fail(admin.err());
         const auto paths = own_paths::in(cfg.data_dir);
         if (ctx.json()) {
           ctx.print(nlohmann::json{{"data_dir", cfg.data_dir.string()},
@@ -43,7 +94,8 @@ void add_server_commands(CLI::App& app, command_fn& selected) {
                                    {"schema_version", schema},
                                    {"config_file", toml.string()},
                                    {"certificate", {{"path", paths.cert.string()}, {"created", created}, {"thumbprint", own->cert.thumbprint()}}},
-                                   {"application_uri", cfg.application_uri}});
+                                   {"application_uri", cfg.application_uri},
+                                   {"admin", admin->to_json()}});
         } else {
           ctx.print(fmt::format("castellan data directory {} is ready\n"
                                 "  store:         {} (schema {})\n"
@@ -51,10 +103,10 @@ void add_server_commands(CLI::App& app, command_fn& selected) {
                                 "  certificate:   {} ({}; thumbprint {})\n"
                                 "  key:           {} (mode 0600)\n"
                                 "  ApplicationUri {}\n"
-                                "  pki/ folder:   {}",
+                                "  pki/ folder:   {}{}",
                                 cfg.data_dir.string(), cfg.store, schema, toml.string(), had_config ? " (kept)" : "",
                                 paths.cert.string(), created ? "created" : "kept", own->cert.thumbprint(), paths.key.string(),
-                                cfg.application_uri, (cfg.data_dir / "pki").string()));
+                                cfg.application_uri, (cfg.data_dir / "pki").string(), admin->to_text()));
         }
         return 0;
       };
@@ -89,18 +141,7 @@ void add_server_commands(CLI::App& app, command_fn& selected) {
       selected = [](cli_context& ctx) {
         auto c = ctx.cfg();
         if (!c) return ctx.fail(c.err());
-        const auto& v = **c;
-        nlohmann::json j{{"data_dir", v.data_dir.string()},
-                         {"config_file", v.config_file.string()},
-                         {"server", {{"node_name", v.node_name}, {"application_uri", v.application_uri}, {"host_names", v.host_names}}},
-                         {"store", {{"location", v.store}}},
-                         {"trust",
-                          {{"mode", std::string(trust::validation_mode_name(v.trust.mode))},
-                           {"auto_reject", v.trust.auto_reject},
-                           {"max_rejected", v.trust.max_rejected},
-                           {"require_crl", v.trust.require_crl},
-                           {"system_ca_file", v.trust.system_ca_file}}},
-                         {"log", {{"level", v.log_level}, {"format", v.log_format}}}};
+        const nlohmann::json j = config_view(**c);
         ctx.json() ? ctx.print(j) : ctx.print(render_human(j));
         return 0;
       };

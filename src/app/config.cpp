@@ -228,6 +228,46 @@ std::vector<config_key> build_keys() {
                     c.ua.max_channels = static_cast<std::uint32_t>(*n);
                     return {};
                   }});
+  keys.push_back({"admin.listen", "string", "0.0.0.0:8443",
+                  "host:port of the admin HTTPS API (REST, /metrics, /healthz); \"off\" to not serve it.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.admin.listen = v;
+                    return {};
+                  }});
+  keys.push_back({"admin.certificate", "string", "<data-dir>/own/cert.pem",
+                  "PEM certificate (chain) the admin API presents; the server's own certificate when unset.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.admin.certificate = v;
+                    return {};
+                  }});
+  keys.push_back({"admin.private_key", "string", "<data-dir>/own/private/key.pem",
+                  "PEM private key of admin.certificate (keep it mode 0600); required when admin.certificate is set.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.admin.private_key = v;
+                    return {};
+                  }});
+  keys.push_back({"admin.header_limit", "integer", "16384", "Largest request header block the admin API accepts, in bytes (413 beyond).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("admin.header_limit", v, 1024, 1024 * 1024);
+                    if (!n) return std::move(n).err();
+                    c.admin.header_limit = static_cast<std::size_t>(*n);
+                    return {};
+                  }});
+  keys.push_back({"admin.body_limit", "integer", "4194304", "Largest request body the admin API accepts, in bytes (413 beyond).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("admin.body_limit", v, 1024, 256 * 1024 * 1024);
+                    if (!n) return std::move(n).err();
+                    c.admin.body_limit = static_cast<std::size_t>(*n);
+                    return {};
+                  }});
+  keys.push_back({"admin.timeout_seconds", "integer", "30",
+                  "Seconds a client has to send one whole request (or receive a response); slow clients are dropped.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("admin.timeout_seconds", v, 1, 3600);
+                    if (!n) return std::move(n).err();
+                    c.admin.timeout_seconds = static_cast<int>(*n);
+                    return {};
+                  }});
   keys.push_back({"log.level", "string", "info", "trace, debug, info, warn, error or off.",
                   [](config& c, const std::string& v) -> result<void> {
                     for (const char* ok : {"trace", "debug", "info", "warn", "error", "off"}) {

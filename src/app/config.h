@@ -28,6 +28,16 @@ struct ua_settings {
   std::uint32_t max_channels = 10'000;
 };
 
+// The admin HTTPS API (admin.* keys).
+struct admin_settings {
+  std::string listen = "0.0.0.0:8443";  // "off": not served
+  std::filesystem::path certificate;    // default: the server's own (<data>/own/cert.pem)
+  std::filesystem::path private_key;    // default: <data>/own/private/key.pem
+  std::size_t header_limit = 16 * 1024;
+  std::size_t body_limit = 4 * 1024 * 1024;  // certificate bundles and CRLs
+  int timeout_seconds = 30;
+};
+
 struct config {
   std::filesystem::path data_dir = "castellan-data";
   std::filesystem::path config_file;  // the file read, if any
@@ -42,6 +52,7 @@ struct config {
   std::filesystem::path admission_socket;  // default: <data_dir>/run/device-admission.sock
   std::string mtls_listen = "0.0.0.0:9443";  // "" or "off": no device mTLS endpoint
   ua_settings ua;
+  admin_settings admin;
 };
 
 struct config_key {

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   add_pki_commands(app, selected);
   add_registry_commands(app, selected);
   add_audit_commands(app, selected);
+  add_user_commands(app, selected);
+  add_opcua_commands(app, selected);
 
   // Every subcommand's --help names the global options it also takes.
   std::function<void(CLI::App*)> add_footer = [&](CLI::App* a) {

@@ -7,6 +7,7 @@
 #include "device/admission_listener.h"
 #include "events/audit_writer.h"
 #include "device/mtls_listener.h"
+#include "app/serve_admin.h"
 #include "app/serve_opcua.h"
 
 namespace castellan::app {
@@ -18,6 +19,8 @@ int run_server(cli_context& ctx) {
   if (!t) return ctx.fail(t.err());
   auto r = ctx.registry();
   if (!r) return ctx.fail(r.err());
+  auto u = ctx.users();
+  if (!u) return ctx.fail(u.err());
   bool created = false;
   auto own = ensure_own_certificate(**c, ctx.clock(), pki::key_spec::rsa2048, created);
   if (!own) return ctx.fail(own.err());
@@ -27,6 +30,7 @@ int run_server(cli_context& ctx) {
   events::audit_writer decisions(**ctx.store());
   (*r)->set_audit_writer(&decisions);
   (*t)->set_audit_writer(&decisions);
+  (*u)->set_audit_writer(&decisions);
 
   boost::asio::io_context io;
   std::unique_ptr<device::admission_listener> admission;
@@ -49,7 +53,14 @@ int run_server(cli_context& ctx) {
     if (!started) return ctx.fail(started.err());
     opcua = std::move(started).value();
   }
-  spdlog::warn("not served yet: admin HTTPS (:8443) — it arrives with its issue");
+  std::unique_ptr<admin_edge> admin;
+  if (!(*c)->admin.listen.empty() && (*c)->admin.listen != "off") {
+    auto started = admin_edge::start(io, **c, {**ctx.store(), **t, **u, (*c)->registry.enabled ? *r : nullptr, ctx.clock()}, *own);
+    if (!started) return ctx.fail(started.err());
+    admin = std::move(started).value();
+  }
+  // Stopping: admin HTTPS requests in progress get their answers, up to a deadline.
+  boost::asio::steady_timer deadline(io);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -58,10 +69,17 @@ int run_server(cli_context& ctx) {
     if (admission) admission->stop();
     if (mtls) mtls->stop();
     if (opcua) opcua->stop();
-    io.stop();
+    if (!admin) return io.stop();
+    admin->stop([&] { io.stop(); });
+    deadline.expires_after(std::chrono::seconds(10));
+    deadline.async_wait([&](const boost::system::error_code& timer_ec) {
+      if (!timer_ec) io.stop();
+    });
   });
   spdlog::info("castellan serving from {} (node {}, store {})", (*c)->data_dir.string(), (*c)->node_name, (*c)->store);
   io.run();
+  admin.reset();  // joins its workers: no request runs past this line
+  (*u)->set_audit_writer(nullptr);
   (*r)->set_audit_writer(nullptr);
   (*t)->set_audit_writer(nullptr);
   decisions.flush();

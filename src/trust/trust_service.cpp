@@ -8,6 +8,7 @@
 
 #include "core/files.h"
 #include "events/audit_writer.h"
+#include "events/metrics.h"
 #include "pki/encoding.h"
 
 namespace castellan::trust {
@@ -383,6 +384,8 @@ validation_result trust_service::admit(const validation_request& request, const 
                     (config_.mode == validation_mode::trusted_list || config_.mode == validation_mode::trusted_ca);
   const std::string detail = edge + ": " + (r.ok() ? std::string("admitted") : r.step + ": " + r.message) +
                              (park ? "; parked in the rejected list" : "");
+  events::metrics::global().add(r.ok() ? "castellan_trust_admissions_total" : "castellan_trust_rejections_total",
+                                r.ok() ? events::labels{{"edge", edge}} : events::labels{{"edge", edge}, {"code", std::string(status_name(r.status))}});
   if (!park && audit_writer_ != nullptr) {
     audit_writer_->append(audit(who, "trust.admit", r.thumbprint, r.status, detail));
     return r;
@@ -494,12 +497,12 @@ result<change_report> trust_service::import_pki_folder(const fs::path& dir, cons
   return report;
 }
 
-result<std::size_t> trust_service::export_pki_folder(const fs::path& dir) {
+result<pki_layout> trust_service::pki_files() {
   auto certs = store_.list_certificates(std::nullopt);
   if (!certs) return std::move(certs).err();
   auto crls = store_.list_crls();
   if (!crls) return std::move(crls).err();
-  std::map<std::string, std::map<std::string, std::string>> wanted;  // folder → file name → DER
+  pki_layout wanted;
   for (const char* sub : {"trusted/certs", "trusted/crl", "issuers/certs", "issuers/crl", "rejected/certs"}) {
     wanted[sub];
   }
@@ -515,6 +518,13 @@ result<std::size_t> trust_service::export_pki_folder(const fs::path& dir) {
     const char* sub = row.list == trust_state::trusted ? "trusted/crl" : "issuers/crl";
     wanted[sub][pki_file_name("", row.id, ".crl")] = std::string(row.der.begin(), row.der.end());
   }
+  return wanted;
+}
+
+result<std::size_t> trust_service::export_pki_folder(const fs::path& dir) {
+  auto layout = pki_files();
+  if (!layout) return std::move(layout).err();
+  const auto& wanted = *layout;
   std::size_t written = 0;
   for (const auto& [sub, files] : wanted) {
     const fs::path folder = dir / sub;

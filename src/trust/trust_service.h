@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,6 +45,9 @@ struct named_input {
   std::string source;
   bytes data;
 };
+
+// The OPC UA PKI folder layout in memory: folder ("trusted/certs", …) → file name → DER.
+using pki_layout = std::map<std::string, std::map<std::string, std::string>>;
 
 struct change_report {
   std::vector<store::certificate_record> changed;  // certificates added or moved
@@ -83,6 +87,8 @@ class trust_service {
   // unchanged. Export writes DER files named by thumbprint and removes stale ones.
   result<change_report> import_pki_folder(const std::filesystem::path& dir, const actor& who);
   result<std::size_t> export_pki_folder(const std::filesystem::path& dir);
+  // The files export_pki_folder writes, without writing them (for archives).
+  result<pki_layout> pki_files();
 
   // A dry run in any mode: no list changes, no audit record.
   validation_result verify(const validation_request& request, std::optional<validation_mode> mode = std::nullopt);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "events/audit_writer.h"
+#include "events/metrics.h"
 #include "users/api_token.h"
 
 namespace castellan::users {
@@ -14,6 +15,11 @@ std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
   return out.empty() ? std::string("(none)") : out;
+}
+
+// Every login decision on every edge, for /metrics.
+void count_login(const char* method, status_code result) {
+  events::metrics::global().add("castellan_logins_total", {{"method", method}, {"result", std::string(status_name(result))}});
 }
 
 bool holds(const std::vector<std::string>& roles, role r) {
@@ -280,6 +286,7 @@ result<identity> user_service::authenticate_password(const std::string& name, co
   if (const auto wait = throttle_.retry_after(key, monotonic_()); wait.count() > 0) {
     record_decision(audit(who, "user.login", name.substr(0, 64), status_code::BadTooManyOperations,
                           "refused without checking the password: too many failed logins from " + source));
+    count_login("password", status_code::BadTooManyOperations);
     return make_error(status_code::BadTooManyOperations,
                       "too many failed logins; retry in " + std::to_string(wait.count()) + " s");
   }
@@ -295,6 +302,7 @@ result<identity> user_service::authenticate_password(const std::string& name, co
     throttle_.failed(key, monotonic_());
     record_decision(audit(who, "user.login", name.substr(0, 64), status_code::BadUserAccessDenied,
                           known ? "wrong password" : "no such user"));
+    count_login("password", status_code::BadUserAccessDenied);
     return make_error(status_code::BadUserAccessDenied, "wrong user name or password");
   }
   throttle_.succeeded(key);
@@ -318,6 +326,7 @@ result<identity> user_service::authenticate_password(const std::string& name, co
     return tx.append_audit(audit(who, "user.login", name, status_code::Good, "password"));
   });
   if (!done) return std::move(done).err();
+  count_login("password", status_code::Good);
   return id;
 }
 
@@ -325,6 +334,7 @@ result<identity> user_service::authenticate_token(const std::string& token, cons
   auto parts = parse_token(token);
   if (!parts) {
     record_decision(audit(trust::actor{"?", source}, "user.token.login", "?", parts.err().code, parts.err().message));
+    count_login("token", parts.err().code);
     return std::move(parts).err();
   }
   auto found = store_.users().find_token(parts->id);
@@ -335,6 +345,7 @@ result<identity> user_service::authenticate_token(const std::string& token, cons
   const trust::actor who{*found ? (*found)->user : std::string("?"), source};
   const auto refuse = [&](std::string why, std::string tell) -> result<identity> {
     record_decision(audit(who, "user.token.login", parts->id, status_code::BadIdentityTokenRejected, std::move(why)));
+    count_login("token", status_code::BadIdentityTokenRejected);
     return make_error(status_code::BadIdentityTokenRejected, std::move(tell));
   };
   if (!*found || !matches) return refuse(*found ? "wrong secret" : "no such token", "unknown API token");
@@ -352,6 +363,7 @@ result<identity> user_service::authenticate_token(const std::string& token, cons
   }
   // A successful token use is not audited: it is how scripts call every route, and what
   // they change is audited with this identity as the actor.
+  count_login("token", status_code::Good);
   return id;
 }
 

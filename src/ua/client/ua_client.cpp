@@ -133,7 +133,34 @@ result<void> ua_client::connect(const client_options& options) {
   channel_config_->types = &standard_types();
   channel_ = std::make_unique<client_channel>(*channel_config_);
   if (auto s = channel_->start(); !s) return s;
-  return pump_until([&] { return channel_->is_open(); });
+  if (auto opened = pump_until([&] { return channel_->is_open(); }); !opened) return opened;
+  if (endpoints_.empty()) {
+    // The user token policies (their ids and policies) come from the endpoint description.
+    get_endpoints_request request;
+    request.endpoint_url = options.url;
+    auto response = this->request<get_endpoints_request, get_endpoints_response>(request);
+    if (!response) return response.err();
+    endpoints_ = std::move(response->endpoints);
+  }
+  return {};
+}
+
+const user_token_policy* ua_client::token_policy(user_token_type type) const {
+  for (const auto& e : endpoints_) {
+    if (e.security_policy_uri != options_.policy_uri || static_cast<int>(e.security_mode) != static_cast<int>(options_.mode)) {
+      continue;
+    }
+    for (const auto& p : e.user_identity_tokens) {
+      if (p.token_type == type) return &p;
+    }
+  }
+  // A discovery-only None channel: any endpoint's policy for the type.
+  for (const auto& e : endpoints_) {
+    for (const auto& p : e.user_identity_tokens) {
+      if (p.token_type == type) return &p;
+    }
+  }
+  return nullptr;
 }
 
 const endpoint_description* ua_client::chosen_endpoint() const {
@@ -194,7 +221,9 @@ result<void> ua_client::activate_anonymous() {
   const auto* crypto = channel_->crypto();
   if (crypto && !crypto->is_none()) request.client_signature = sign_for_server(*crypto, server_certificate_->der(), server_nonce_);
   anonymous_identity_token token;
-  token.policy_id = "anonymous";
+  const auto* policy = token_policy(user_token_type::anonymous);
+  if (!policy) return make_error(status_code::BadIdentityTokenRejected, "the server offers no anonymous logins");
+  token.policy_id = policy->policy_id;
   request.user_identity_token = extension_object::from(token);
   auto response = this->request<activate_session_request, activate_session_response>(request);
   if (!response) return response.err();
@@ -207,19 +236,15 @@ result<void> ua_client::activate_user(const std::string& user, const std::string
   const auto* crypto = channel_->crypto();
   if (crypto && !crypto->is_none()) request.client_signature = sign_for_server(*crypto, server_certificate_->der(), server_nonce_);
   user_name_identity_token token;
-  token.policy_id = "username";
+  const auto* token_policy_found = token_policy(user_token_type::user_name);
+  if (!token_policy_found) return make_error(status_code::BadIdentityTokenRejected, "the server offers no user name logins");
+  token.policy_id = token_policy_found->policy_id;
   token.user_name = user;
   // The policy for the password: the user token policy's, or the channel's.
-  std::string policy = options_.policy_uri;
+  const std::string policy =
+      token_policy_found->security_policy_uri.empty() ? options_.policy_uri : token_policy_found->security_policy_uri;
   const pki::certificate* server_cert = server_certificate_ ? &*server_certificate_ : nullptr;
   std::optional<pki::certificate> from_endpoints;
-  for (const auto& e : endpoints_) {
-    for (const auto& p : e.user_identity_tokens) {
-      if (p.policy_id == "username" && !p.security_policy_uri.empty() && e.security_policy_uri == options_.policy_uri) {
-        policy = p.security_policy_uri;
-      }
-    }
-  }
   if (policy != policy_none_uri) {
     if (!server_cert) {
       auto eps = get_endpoints(options_.url, options_.timeout);
@@ -255,10 +280,12 @@ result<void> ua_client::activate_certificate(const pki::certificate& user_certif
   const auto* crypto = channel_->crypto();
   if (crypto && !crypto->is_none()) request.client_signature = sign_for_server(*crypto, server_certificate_->der(), server_nonce_);
   x509_identity_token token;
-  token.policy_id = "x509";
+  const auto* policy = token_policy(user_token_type::certificate);
+  if (!policy) return make_error(status_code::BadIdentityTokenRejected, "the server offers no certificate logins");
+  token.policy_id = policy->policy_id;
   token.certificate_data = user_certificate.der();
-  auto user_crypto = make_channel_crypto(options_.policy_uri == policy_none_uri ? std::string("http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256")
-                                                                                : options_.policy_uri,
+  const std::string signing_policy = !policy->security_policy_uri.empty() ? policy->security_policy_uri : options_.policy_uri;
+  auto user_crypto = make_channel_crypto(signing_policy,
                                          &user_certificate, &user_key, server_certificate_ ? &*server_certificate_ : nullptr);
   if (!user_crypto) return user_crypto.err();
   bytes server_der = server_certificate_ ? server_certificate_->der() : bytes{};

@@ -85,6 +85,8 @@ class ua_client {
   result<bytes> exchange(byte_view request_body);
   result<void> pump_until(const std::function<bool()>& done);
   const endpoint_description* chosen_endpoint() const;
+  // The server's user token policy of this type for our endpoint.
+  const user_token_policy* token_policy(user_token_type type) const;
 
   struct io;
   std::unique_ptr<io> io_;

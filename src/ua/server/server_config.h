@@ -28,7 +28,7 @@ struct ua_server_config {
   transport_limits limits;
   std::uint32_t max_sessions = 10'000;
   std::uint32_t max_channels = 10'000;
-  double min_session_timeout_ms = 10'000;
+  double min_session_timeout_ms = 2'000;
   double max_session_timeout_ms = 3'600'000;
   std::uint32_t max_browse_continuation_points = 16;  // per session
   std::uint32_t max_nodes_per_request = 10'000;

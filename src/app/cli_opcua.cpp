@@ -1,0 +1,331 @@
+// `castellan ua …`: a small OPC UA client for operators and tests (endpoints, read), and
+// `castellan bench opcua`: connects and Reads against any OPC UA server, reporting rates,
+// latencies and — when the server runs on this machine — its CPU seconds and memory.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "app/cli_context.h"
+#include "pki/builder.h"
+#include "ua/client/ua_client.h"
+
+namespace castellan::app {
+
+namespace {
+
+constexpr const char* policy_prefix = "http://opcfoundation.org/UA/SecurityPolicy#";
+
+std::string policy_uri(const std::string& name) { return name.find("://") != std::string::npos ? name : policy_prefix + name; }
+
+result<ua::security_mode> parse_mode(const std::string& text) {
+  if (text == "None") return ua::security_mode::none;
+  if (text == "Sign") return ua::security_mode::sign;
+  if (text == "SignAndEncrypt") return ua::security_mode::sign_and_encrypt;
+  return make_error(status_code::BadInvalidArgument, "mode '" + text + "' is not None, Sign or SignAndEncrypt");
+}
+
+// A throwaway application instance certificate for the client side.
+struct client_identity {
+  pki::private_key key;
+  pki::certificate cert;
+};
+result<client_identity> make_client_identity(const std::string& application_uri) {
+  auto key = pki::private_key::generate(pki::key_spec::rsa2048);
+  if (!key) return key.err();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  pki::subject_fields subject;
+  subject.common_name = "castellan bench client";
+  auto profile = pki::application_instance_profile(application_uri, {host}, subject, std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()), 30);
+  auto cert = pki::build_certificate(profile, key->native(), nullptr, *key);
+  if (!cert) return cert.err();
+  return client_identity{std::move(*key), std::move(*cert)};
+}
+
+struct process_sample {
+  double cpu_seconds = 0;
+  long rss_kib = 0;
+  bool ok = false;
+};
+process_sample sample_process(int pid) {
+  process_sample s;
+  if (pid <= 0) return s;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return s;
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoul(field);
+    if (i == 15) stime = std::stoul(field);
+  }
+  s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) s.rss_kib = std::stol(line.substr(6));
+  }
+  s.ok = true;
+  return s;
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+struct bench_options {
+  std::string url;
+  int clients = 8;
+  double seconds = 10;
+  std::string policy = "Basic256Sha256";
+  std::string mode = "SignAndEncrypt";
+  int server_pid = 0;
+  std::string user;
+  std::string password;
+  int idle_sessions = 0;
+  bool trust_client = true;
+};
+
+// One full connect: channel, session, activation.
+result<void> open_session(ua::ua_client& client, const ua::client_options& options, const bench_options& b) {
+  if (auto c = client.connect(options); !c) return c;
+  if (auto s = client.create_session("bench", 120'000); !s) return s.err();
+  if (!b.user.empty()) return client.activate_user(b.user, b.password);
+  return client.activate_anonymous();
+}
+
+int run_bench(cli_context& ctx, const bench_options& b) {
+  auto mode = parse_mode(b.mode);
+  if (!mode) return ctx.fail(mode.err());
+  const std::string application_uri = "urn:castellan:bench";
+  auto identity = make_client_identity(application_uri);
+  if (!identity) return ctx.fail(identity.err());
+  if (b.trust_client && *mode != ua::security_mode::none) {
+    // The bench runs next to the server it measures: it trusts its own certificate there.
+    auto t = ctx.trust();
+    if (!t) return ctx.fail(t.err());
+    const auto pem = identity->cert.to_pem();
+    auto added = (*t)->add({trust::named_input{"bench client", bytes(pem.begin(), pem.end())}}, store::trust_state::trusted, ctx.who());
+    if (!added) return ctx.fail(added.err());
+  }
+  ua::client_options options;
+  options.url = b.url;
+  options.policy_uri = *mode == ua::security_mode::none ? ua::policy_none_uri : policy_uri(b.policy);
+  options.mode = *mode;
+  options.certificate = &identity->cert;
+  options.key = &identity->key;
+  options.application_uri = application_uri;
+
+  const auto phase = std::chrono::duration<double>(b.seconds / 2);
+  std::mutex merge;
+  std::vector<double> connect_ms, read_ms;
+  std::atomic<long> connect_errors{0}, read_errors{0};
+  status_code first_error = status_code::Good;
+  std::string first_error_text;
+  auto note_error = [&](const error& e) {
+    std::lock_guard lock(merge);
+    if (first_error == status_code::Good) {
+      first_error = e.code;
+      first_error_text = e.message;
+    }
+  };
+
+  // Phase 1: full connects (channel + session + activation), closed again.
+  const auto before_connects = sample_process(b.server_pid);
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < b.clients; ++i) {
+      threads.emplace_back([&] {
+        std::vector<double> mine;
+        const auto end = std::chrono::steady_clock::now() + phase;
+        while (std::chrono::steady_clock::now() < end) {
+          ua::ua_client client;
+          const auto start = std::chrono::steady_clock::now();
+          auto opened = open_session(client, options, b);
+          if (!opened) {
+            ++connect_errors;
+            note_error(opened.err());
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            continue;
+          }
+          mine.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+          (void)client.close_session();
+          client.disconnect();
+        }
+        std::lock_guard lock(merge);
+        connect_ms.insert(connect_ms.end(), mine.begin(), mine.end());
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  const double connect_elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto after_connects = sample_process(b.server_pid);
+
+  // Phase 2: one session per client, Read in a loop.
+  std::vector<std::unique_ptr<ua::ua_client>> sessions;
+  for (int i = 0; i < b.clients; ++i) {
+    auto c = std::make_unique<ua::ua_client>();
+    if (auto opened = open_session(*c, options, b); !opened) return ctx.fail(opened.err());
+    sessions.push_back(std::move(c));
+  }
+  ua::read_value_id current_time;
+  current_time.node_id = ua::node_id::numeric(2258);
+  current_time.attribute_id = 13;
+  const auto before_reads = sample_process(b.server_pid);
+  t0 = std::chrono::steady_clock::now();
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < b.clients; ++i) {
+      threads.emplace_back([&, i] {
+        std::vector<double> mine;
+        const auto end = std::chrono::steady_clock::now() + phase;
+        while (std::chrono::steady_clock::now() < end) {
+          const auto start = std::chrono::steady_clock::now();
+          auto r = sessions[static_cast<std::size_t>(i)]->read({current_time});
+          if (!r) {
+            ++read_errors;
+            note_error(r.err());
+            break;
+          }
+          mine.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+        }
+        std::lock_guard lock(merge);
+        read_ms.insert(read_ms.end(), mine.begin(), mine.end());
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  const double read_elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto after_reads = sample_process(b.server_pid);
+  for (auto& s : sessions) {
+    (void)s->close_session();
+    s->disconnect();
+  }
+
+  // Phase 3 (optional): idle sessions held open, for memory per session.
+  long idle_rss_delta = 0;
+  int idle_opened = 0;
+  if (b.idle_sessions > 0) {
+    const auto before_idle = sample_process(b.server_pid);
+    std::vector<std::unique_ptr<ua::ua_client>> idle;
+    for (int i = 0; i < b.idle_sessions; ++i) {
+      auto c = std::make_unique<ua::ua_client>();
+      if (auto opened = open_session(*c, options, b); !opened) {
+        note_error(opened.err());
+        break;
+      }
+      idle.push_back(std::move(c));
+      ++idle_opened;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto after_idle = sample_process(b.server_pid);
+    idle_rss_delta = after_idle.rss_kib - before_idle.rss_kib;
+    for (auto& c : idle) c->disconnect();
+  }
+
+  nlohmann::json out;
+  out["url"] = b.url;
+  out["policy"] = b.policy;
+  out["mode"] = b.mode;
+  out["clients"] = b.clients;
+  const double connects = static_cast<double>(connect_ms.size());
+  const double reads = static_cast<double>(read_ms.size());
+  out["connects"] = connect_ms.size();
+  out["connects_per_second"] = connects / connect_elapsed;
+  out["connect_ms_p50"] = percentile(connect_ms, 0.50);
+  out["connect_ms_p99"] = percentile(connect_ms, 0.99);
+  out["connect_errors"] = connect_errors.load();
+  out["reads"] = read_ms.size();
+  out["reads_per_second"] = reads / read_elapsed;
+  out["read_us_p50"] = percentile(read_ms, 0.50);
+  out["read_us_p99"] = percentile(read_ms, 0.99);
+  out["read_errors"] = read_errors.load();
+  if (after_reads.ok) {
+    out["server_cpu_ms_per_connect"] = connects > 0 ? (after_connects.cpu_seconds - before_connects.cpu_seconds) * 1000 / connects : 0;
+    out["server_cpu_us_per_read"] = reads > 0 ? (after_reads.cpu_seconds - before_reads.cpu_seconds) * 1e6 / reads : 0;
+    out["server_rss_kib"] = after_reads.rss_kib;
+  }
+  if (b.idle_sessions > 0) {
+    out["idle_sessions_opened"] = idle_opened;
+    out["server_rss_kib_per_idle_session"] = idle_opened > 0 ? static_cast<double>(idle_rss_delta) / idle_opened : 0;
+  }
+  if (first_error != status_code::Good) out["first_error"] = std::string(status_name(first_error)) + ": " + first_error_text;
+  if (ctx.json()) {
+    ctx.print(out);
+  } else {
+    std::cout << out.dump(2) << "\n";
+  }
+  return connect_ms.empty() || read_ms.empty() ? 1 : 0;
+}
+
+int run_endpoints(cli_context& ctx, const std::string& url) {
+  auto eps = ua::ua_client::get_endpoints(url, std::chrono::seconds(10));
+  if (!eps) return ctx.fail(eps.err());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : *eps) {
+    nlohmann::json tokens = nlohmann::json::array();
+    for (const auto& t : e.user_identity_tokens) tokens.push_back(t.policy_id);
+    std::string thumbprint;
+    if (auto cert = pki::certificate::from_der(e.server_certificate)) thumbprint = cert->thumbprint();
+    out.push_back({{"url", e.endpoint_url},
+                   {"policy", e.security_policy_uri},
+                   {"mode", ua::enum_name(e.security_mode)},
+                   {"security_level", e.security_level},
+                   {"user_tokens", tokens},
+                   {"server_certificate", thumbprint}});
+  }
+  if (ctx.json()) {
+    ctx.print(out);
+  } else {
+    for (const auto& e : out) {
+      std::cout << e["policy"].get<std::string>() << " " << e["mode"].get<std::string>() << " level "
+                << e["security_level"].get<int>() << " tokens " << e["user_tokens"].dump() << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_opcua_commands(CLI::App& app, command_fn& selected) {
+  auto* ua_cmd = app.add_subcommand("ua", "A small OPC UA client: ask any server for its endpoints");
+  {
+    auto* cmd = ua_cmd->add_subcommand("endpoints", "GetEndpoints over SecurityPolicy None");
+    auto url = std::make_shared<std::string>();
+    cmd->add_option("--url", *url, "opc.tcp://HOST:PORT")->required();
+    cmd->callback([&selected, url] { selected = [url](cli_context& ctx) { return run_endpoints(ctx, *url); }; });
+  }
+  auto* bench = app.add_subcommand("bench", "Benchmarks against a running server");
+  {
+    auto* cmd = bench->add_subcommand(
+        "opcua", "Full connects (channel + session + activation) and Reads against an OPC UA server; with --server-pid "
+                 "also its CPU time per operation and memory");
+    auto o = std::make_shared<bench_options>();
+    cmd->add_option("--url", o->url, "opc.tcp://HOST:PORT of the server to measure")->required();
+    cmd->add_option("--clients", o->clients, "concurrent clients")->check(CLI::Range(1, 1000));
+    cmd->add_option("--seconds", o->seconds, "total run time: half connects, half reads")->check(CLI::Range(1.0, 3600.0));
+    cmd->add_option("--policy", o->policy, "security policy (short name or URI)");
+    cmd->add_option("--mode", o->mode, "None, Sign or SignAndEncrypt");
+    cmd->add_option("--server-pid", o->server_pid, "the server's process id, for CPU and memory from /proc");
+    cmd->add_option("--user", o->user, "log in as this user (default: anonymous)");
+    cmd->add_option("--password", o->password, "the user's password");
+    cmd->add_option("--idle-sessions", o->idle_sessions, "also open this many idle sessions and report memory per session");
+    cmd->add_flag("!--no-trust", o->trust_client,
+                  "do not add the bench's client certificate to this data directory's trusted list");
+    cmd->callback([&selected, o] { selected = [o](cli_context& ctx) { return run_bench(ctx, *o); }; });
+  }
+}
+
+}  // namespace castellan::app

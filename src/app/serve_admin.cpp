@@ -1,0 +1,70 @@
+#include "app/serve_admin.h"
+
+#include <sys/stat.h>
+
+#include <spdlog/spdlog.h>
+
+#include "app/config_view.h"
+
+namespace castellan::app {
+namespace {
+
+// The admin API's TLS identity: the configured pair, or the server's own. A configured key
+// that others can read is refused: fail closed rather than serve with a leaked key.
+result<key_pair> admin_identity(const config& c, const key_pair& own) {
+  if (c.admin.certificate.empty() && c.admin.private_key.empty()) return key_pair{own.cert, own.key};
+  if (c.admin.certificate.empty() || c.admin.private_key.empty()) {
+    return make_error(status_code::BadConfigurationError, "admin.certificate and admin.private_key go together: set both or neither");
+  }
+  struct stat st {};
+  if (::stat(c.admin.private_key.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    return make_error(status_code::BadConfigurationError,
+                      "admin.private_key " + c.admin.private_key.string() + " is readable by other users; chmod 600 it");
+  }
+  auto pair = load_pair(c.admin.certificate, c.admin.private_key);
+  if (!pair) return make_error(pair.err().code, "admin.certificate: " + pair.err().message);
+  return pair;
+}
+
+}  // namespace
+
+result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& io, const config& c, admin_edge_services services,
+                                                      const key_pair& own) {
+  auto identity = admin_identity(c, own);
+  if (!identity) return std::move(identity).err();
+  std::unique_ptr<admin_edge> edge(new admin_edge());
+  auto* self = edge.get();
+  const auto pki_dir = c.data_dir / "pki";
+  auto* trust = &services.trust;
+  const nlohmann::json view = config_view(c);
+  edge->api_ = std::make_unique<http::admin_api>(http::admin_services{
+      services.store, services.trust, services.users, services.registry, services.clock, events::metrics::global(),
+      [view] { return view; },
+      // The pki/ folder mirrors the lists after every change, as it does after CLI changes.
+      [trust, pki_dir] {
+        if (auto r = trust->export_pki_folder(pki_dir); !r) spdlog::warn("the pki/ folder export failed: {}", r.err().message);
+      },
+      [self] { return self->server_ && !self->server_->stopping(); }});
+  http::server_options options;
+  options.name = "admin HTTPS";
+  options.listen = c.admin.listen;
+  options.header_limit = c.admin.header_limit;
+  options.body_limit = c.admin.body_limit;
+  options.timeout_seconds = c.admin.timeout_seconds;
+  auto* api = edge->api_.get();
+  auto server = http::https_server::start(io, options, identity->cert, identity->key,
+                                          [api](const http::request& req, const http::peer& from) { return api->handle(req, from); });
+  if (!server) return std::move(server).err();
+  edge->server_ = std::move(server).value();
+  auto address = http::parse_listen_address(c.admin.listen);
+  spdlog::info("admin HTTPS API https://{}:{}/api/v1/ ({} routes)", address ? address->first : std::string("?"), edge->port(),
+               edge->api_->routes().routes().size());
+  return edge;
+}
+
+void admin_edge::stop(std::function<void()> done) {
+  server_->stop();
+  server_->on_drained(std::move(done));
+}
+
+}  // namespace castellan::app

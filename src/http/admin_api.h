@@ -1,0 +1,63 @@
+#pragma once
+// The admin REST API without sockets: a request in, a response out. Builds the route table
+// from the route groups (routes_*.cpp), authenticates with the users service, counts requests
+// and latency for /metrics. https_server carries it over TLS; tests can call handle() directly.
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+
+#include "core/clock.h"
+#include "events/metrics.h"
+#include "http/router.h"
+#include "registry/registry_service.h"
+#include "store/store.h"
+#include "trust/trust_service.h"
+#include "users/user_service.h"
+
+namespace castellan::http {
+
+struct admin_services {
+  store::store& store;
+  trust::trust_service& trust;
+  users::user_service& users;
+  registry::registry_service* registry = nullptr;  // null when the registry is disabled
+  const castellan::clock& clock;
+  events::metrics& metrics;
+  // The configuration in force as JSON, secrets redacted (the app knows its shape).
+  std::function<nlohmann::json()> config_view;
+  // Called after a change to the trust lists (the app rewrites <data>/pki, as the CLI does).
+  std::function<void()> after_trust_change;
+  // False while the server is starting or stopping (/readyz answers 503).
+  std::function<bool()> accepting;
+};
+
+class admin_api {
+ public:
+  explicit admin_api(admin_services services);
+  admin_api(const admin_api&) = delete;
+  admin_api& operator=(const admin_api&) = delete;
+
+  response handle(const request& req, const peer& from);
+  const router& routes() const { return router_; }
+
+ private:
+  result<users::identity> authenticate(const std::string& authorization, const peer& from);
+
+  admin_services s_;
+  router router_;
+};
+
+// The route groups, each in its own file.
+void add_ops_routes(router& r, admin_services& s);       // healthz, readyz, metrics, openapi
+void add_trust_routes(router& r, admin_services& s);     // trust lists, CRLs, export, verify
+void add_users_routes(router& r, admin_services& s);     // users, roles, tokens
+void add_audit_routes(router& r, admin_services& s);     // audit log, export
+void add_config_routes(router& r, admin_services& s);    // configuration (read)
+void add_registry_routes(router& r, admin_services& s);  // CAs and devices
+
+// The OpenAPI 3.0 document for a route table.
+nlohmann::json openapi_document(const router& r);
+
+}  // namespace castellan::http

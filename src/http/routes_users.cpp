@@ -1,0 +1,7 @@
+#include "http/admin_api.h"
+
+namespace castellan::http {
+
+void add_users_routes(router&, admin_services&) {}
+
+}  // namespace castellan::http
