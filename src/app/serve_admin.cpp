@@ -11,8 +11,9 @@ namespace {
 
 // The admin API's TLS identity: the configured pair, or the server's own. A configured key
 // that others can read is refused: fail closed rather than serve with a leaked key.
-result<key_pair> admin_identity(const config& c, const key_pair& own) {
-  if (c.admin.certificate.empty() && c.admin.private_key.empty()) return key_pair{own.cert, own.key};
+// Nothing configured: the server's own pair (std::nullopt).
+result<std::optional<key_pair>> admin_identity(const config& c) {
+  if (c.admin.certificate.empty() && c.admin.private_key.empty()) return std::optional<key_pair>{};
   if (c.admin.certificate.empty() || c.admin.private_key.empty()) {
     return make_error(status_code::BadConfigurationError, "admin.certificate and admin.private_key go together: set both or neither");
   }
@@ -23,15 +24,16 @@ result<key_pair> admin_identity(const config& c, const key_pair& own) {
   }
   auto pair = load_pair(c.admin.certificate, c.admin.private_key);
   if (!pair) return make_error(pair.err().code, "admin.certificate: " + pair.err().message);
-  return pair;
+  return std::optional<key_pair>(std::move(pair).value());
 }
 
 }  // namespace
 
 result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& io, const config& c, admin_edge_services services,
                                                       const key_pair& own) {
-  auto identity = admin_identity(c, own);
-  if (!identity) return std::move(identity).err();
+  auto configured = admin_identity(c);
+  if (!configured) return std::move(configured).err();
+  const key_pair& identity = *configured ? **configured : own;
   std::unique_ptr<admin_edge> edge(new admin_edge());
   auto* self = edge.get();
   const auto pki_dir = c.data_dir / "pki";
@@ -52,7 +54,7 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
   options.body_limit = c.admin.body_limit;
   options.timeout_seconds = c.admin.timeout_seconds;
   auto* api = edge->api_.get();
-  auto server = http::https_server::start(io, options, identity->cert, identity->key,
+  auto server = http::https_server::start(io, options, identity.cert, identity.key,
                                           [api](const http::request& req, const http::peer& from) { return api->handle(req, from); });
   if (!server) return std::move(server).err();
   edge->server_ = std::move(server).value();

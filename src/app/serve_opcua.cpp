@@ -97,7 +97,10 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   };
 
   p->sessions = std::make_unique<ua::session_manager>(s.max_sessions);
-  auto nodes = ua::address_space::create_standard(ua::server_identity{s.application_uri, s.product_uri, s.application_name});
+  ua::address_space_limits limits;
+  limits.max_continuation_points = s.max_browse_continuation_points;
+  limits.max_nodes_per_request = s.max_nodes_per_request;
+  auto nodes = ua::address_space::create_standard(ua::server_identity{s.application_uri, s.product_uri, s.application_name}, limits);
   if (!nodes) return nodes.err();
   p->nodes = std::move(*nodes);
   p->dispatcher = std::make_unique<ua::service_dispatcher>(p->server, own.cert, own.key, *p->sessions, *p->nodes, std::move(identities));

@@ -296,8 +296,7 @@ struct service_dispatcher::impl {
     auto identity = check_identity(context, s, request);
     if (!identity) {
       counters.activation_failures++;
-      // The nonce is spent either way, so a refused attempt cannot be replayed.
-      s.server_nonce = random_bytes(session_nonce_length);
+      // A fault carries no new nonce, so the client retries with the last one it was given.
       return fault(request.request_header, identity.code());
     }
     if (s.activated && identity->user != s.identity.user && s.channel_id != context.channel.channel_id()) {
@@ -343,6 +342,12 @@ service_dispatcher::service_dispatcher(const ua_server_config& config, const pki
                                        identity_checks identities)
     : impl_(std::make_shared<impl>(impl{config, own_certificate, own_key, own_certificate.der(), sessions, nodes,
                                         std::move(identities), counters_})) {}
+
+std::size_t service_dispatcher::sweep(date_time now) {
+  const auto expired = impl_->sessions.expire(now);
+  for (const auto& s : expired) impl_->nodes.release_continuation_points(*s);
+  return expired.size();
+}
 
 bytes service_dispatcher::handle(request_context& context, byte_view request_body) {
   binary_reader r(request_body, &standard_types());

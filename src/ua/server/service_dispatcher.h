@@ -50,6 +50,9 @@ class service_dispatcher {
   // The response body (encoding NodeId + structure) for one request.
   bytes handle(request_context& context, byte_view request_body);
 
+  // Closes sessions idle past their timeout and releases what they held (continuation points).
+  std::size_t sweep(date_time now);
+
   const service_counters& counters() const noexcept { return counters_; }
 
  private:

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ua/binary/builtin_types.h"
+#include "ua/server/address_space.h"
 
 namespace castellan::ua {
 
@@ -47,8 +48,9 @@ class session_manager {
   // The session for a token, refreshed; BadSessionIdInvalid when unknown or expired.
   result<std::shared_ptr<session>> find(const node_id& authentication_token, date_time now);
   bool close(const node_id& authentication_token);
-  // Closes sessions idle past their timeout; returns how many.
-  std::size_t expire(date_time now);
+  // Closes sessions idle past their timeout and returns them (their continuation points
+  // and other per-session state are for the caller to release).
+  std::vector<std::shared_ptr<session>> expire(date_time now);
   // The sessions bound to a channel lose it when the channel closes (they may be reactivated
   // on another one until they time out).
   void channel_closed(std::uint32_t channel_id);
@@ -56,13 +58,11 @@ class session_manager {
   std::vector<session> list() const;
 
  private:
-  using key = std::string;
-  static key key_of(const node_id& token);
-  std::size_t expire_locked(date_time now);
+  std::vector<std::shared_ptr<session>> expire_locked(date_time now);
 
   std::uint32_t max_sessions_;
   mutable std::mutex mutex_;
-  std::map<key, std::shared_ptr<session>> sessions_;
+  std::unordered_map<node_id, std::shared_ptr<session>, node_id_hash> sessions_;
 };
 
 }  // namespace castellan::ua

@@ -148,7 +148,7 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
     sweep.expires_after(std::chrono::seconds(1));
     sweep.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;
-      self->sessions.expire(date_time::now());
+      self->dispatcher.sweep(date_time::now());
       std::erase_if(self->connections, [](const std::weak_ptr<connection>& w) { return w.expired(); });
       self->schedule_sweep();
     });

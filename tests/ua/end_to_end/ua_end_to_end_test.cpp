@@ -1,0 +1,269 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+
+#include <set>
+#include <thread>
+
+#include "support/test_pki.h"
+#include "ua/client/ua_client.h"
+#include "ua/server/address_space.h"
+#include "ua/server/ua_listener.h"
+
+namespace castellan::ua {
+namespace {
+
+using testing::issued;
+
+constexpr const char* basic256sha256 = "http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256";
+constexpr const char* aes256 = "http://opcfoundation.org/UA/SecurityPolicy#Aes256_Sha256_RsaPss";
+
+const issued& server_pair() {
+  static issued p = testing::make_self_signed_app("urn:test:server");
+  return p;
+}
+const issued& client_pair() {
+  static issued p = testing::make_self_signed_app("urn:test:client");
+  return p;
+}
+const issued& user_pair() {
+  static issued p = testing::make_self_signed_app("urn:test:user-alice");
+  return p;
+}
+
+// One server on an ephemeral loopback port, its io_context on a thread of its own.
+class server_fixture {
+ public:
+  explicit server_fixture(std::function<void(ua_server_config&, listener_options&)> adjust = {}) {
+    config_.application_uri = "urn:test:server";
+    for (const auto* policy : {basic256sha256, aes256}) {
+      config_.endpoints.push_back({policy, security_mode::sign});
+      config_.endpoints.push_back({policy, security_mode::sign_and_encrypt});
+    }
+    config_.allow_anonymous = true;
+    listener_options options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    if (adjust) adjust(config_, options);
+    own_der_ = server_pair().cert.der();
+    channel_.own_certificate = &server_pair().cert;
+    channel_.own_key = server_pair().key.get();
+    channel_.own_certificate_chain = own_der_;
+    channel_.types = &standard_types();
+    channel_.offers = [this](const std::string& policy, security_mode mode) {
+      if (policy == policy_none_uri) return mode == security_mode::none;
+      for (const auto& e : config_.endpoints) {
+        if (e.policy_uri == policy && e.mode == mode) return true;
+      }
+      return false;
+    };
+    channel_.check_certificate = [this](const std::vector<pki::certificate>& chain, const std::string&) {
+      return trusted.count(chain.front().thumbprint()) ? status_code::Good : status_code::BadCertificateUntrusted;
+    };
+    sessions_ = std::make_unique<session_manager>(config_.max_sessions);
+    nodes_ = std::move(address_space::create_standard({config_.application_uri, "urn:test", "test server"})).value();
+    identity_checks identities;
+    identities.password = [](const std::string& user, const std::string& password, const std::string&) -> result<session_identity> {
+      if (user == "alice" && password == "correct horse") return session_identity{"alice", "username", {"Operator"}};
+      return make_error(status_code::BadUserAccessDenied, "wrong user name or password");
+    };
+    identities.user_certificate = [](const std::vector<pki::certificate>& chain, const std::string&) -> result<session_identity> {
+      if (chain.front().thumbprint() == user_pair().cert.thumbprint()) return session_identity{"alice-cert", "x509", {"Engineer"}};
+      return make_error(status_code::BadIdentityTokenRejected, "unknown user certificate");
+    };
+    dispatcher_ = std::make_unique<service_dispatcher>(config_, server_pair().cert, *server_pair().key, *sessions_, *nodes_,
+                                                       std::move(identities));
+    listener_ = std::make_unique<ua_listener>(io_, channel_, *dispatcher_, *sessions_, options);
+    EXPECT_TRUE(listener_->start().ok());
+    trusted.insert(client_pair().cert.thumbprint());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~server_fixture() {
+    boost::asio::post(io_, [this] { listener_->stop(); });
+    io_.stop();
+    thread_.join();
+  }
+
+  std::string url() const { return "opc.tcp://127.0.0.1:" + std::to_string(listener_->port()); }
+  client_options options(const std::string& policy = basic256sha256, security_mode mode = security_mode::sign_and_encrypt) const {
+    client_options o;
+    o.url = url();
+    o.policy_uri = policy;
+    o.mode = mode;
+    o.certificate = &client_pair().cert;
+    o.key = client_pair().key.get();
+    o.application_uri = "urn:test:client";
+    o.timeout = std::chrono::seconds(10);
+    return o;
+  }
+  const session_manager& sessions() const { return *sessions_; }
+
+  std::set<std::string> trusted;
+
+ private:
+  ua_server_config config_;
+  server_channel_config channel_;
+  bytes own_der_;
+  std::unique_ptr<session_manager> sessions_;
+  std::unique_ptr<address_space> nodes_;
+  std::unique_ptr<service_dispatcher> dispatcher_;
+  boost::asio::io_context io_;
+  std::unique_ptr<ua_listener> listener_;
+  std::thread thread_;
+};
+
+read_value_id current_time() {
+  read_value_id r;
+  r.node_id = node_id::numeric(2258);
+  r.attribute_id = 13;
+  return r;
+}
+
+TEST(UaEndToEnd, AnonymousSessionReadsTheClockOverEveryPolicyAndMode) {
+  server_fixture server;
+  for (const auto* policy : {basic256sha256, aes256}) {
+    for (auto mode : {security_mode::sign, security_mode::sign_and_encrypt}) {
+      ua_client client;
+      ASSERT_TRUE(client.connect(server.options(policy, mode)).ok()) << policy;
+      ASSERT_TRUE(client.create_session("e2e").ok());
+      ASSERT_TRUE(client.activate_anonymous().ok());
+      auto r = client.read({current_time()});
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->results.size(), 1u);
+      EXPECT_NE(r->results[0].value->get_if<date_time>(), nullptr);
+      EXPECT_TRUE(client.close_session().ok());
+    }
+  }
+}
+
+TEST(UaEndToEnd, AnUntrustedClientLearnsWhyWhenDetailedErrorsAreOn) {
+  server_fixture server;
+  server.trusted.clear();
+  ua_client client;
+  auto c = client.connect(server.options());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.code(), status_code::BadCertificateUntrusted);
+}
+
+TEST(UaEndToEnd, ApplicationUriMustMatchTheCertificate) {
+  server_fixture server;
+  auto o = server.options();
+  o.application_uri = "urn:somebody:else";
+  ua_client client;
+  ASSERT_TRUE(client.connect(o).ok());
+  auto s = client.create_session("e2e");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), status_code::BadCertificateUriInvalid);
+}
+
+TEST(UaEndToEnd, UserNameLoginsCheckThePassword) {
+  server_fixture server;
+  {
+    ua_client client;
+    ASSERT_TRUE(client.connect(server.options()).ok());
+    ASSERT_TRUE(client.create_session("e2e").ok());
+    auto a = client.activate_user("alice", "wrong");
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.code(), status_code::BadUserAccessDenied);
+    // The refused attempt spent the nonce; the right password still works afterwards.
+    EXPECT_TRUE(client.activate_user("alice", "correct horse").ok());
+    EXPECT_TRUE(client.read({current_time()}).ok());
+  }
+  auto listed = server.sessions().list();
+  ASSERT_FALSE(listed.empty());
+}
+
+TEST(UaEndToEnd, X509UserTokensAreSignedAndChecked) {
+  server_fixture server;
+  ua_client client;
+  ASSERT_TRUE(client.connect(server.options(aes256)).ok());
+  ASSERT_TRUE(client.create_session("e2e").ok());
+  // A certificate the user list does not know.
+  auto other = testing::make_self_signed_app("urn:test:mallory");
+  auto refused = client.activate_certificate(other.cert, *other.key);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), status_code::BadIdentityTokenRejected);
+  EXPECT_TRUE(client.activate_certificate(user_pair().cert, *user_pair().key).ok());
+  EXPECT_TRUE(client.read({current_time()}).ok());
+}
+
+TEST(UaEndToEnd, ServicesNeedAnActivatedSession) {
+  server_fixture server;
+  ua_client client;
+  ASSERT_TRUE(client.connect(server.options()).ok());
+  auto r = client.read({current_time()});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), status_code::BadSessionIdInvalid);
+  ASSERT_TRUE(client.create_session("e2e").ok());
+  r = client.read({current_time()});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), status_code::BadSessionNotActivated);
+}
+
+TEST(UaEndToEnd, AnonymousIsRefusedWhenDisabled) {
+  server_fixture server([](ua_server_config& c, listener_options&) { c.allow_anonymous = false; });
+  ua_client client;
+  ASSERT_TRUE(client.connect(server.options()).ok());
+  ASSERT_TRUE(client.create_session("e2e").ok());
+  auto a = client.activate_anonymous();
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.code(), status_code::BadIdentityTokenRejected);
+}
+
+TEST(UaEndToEnd, MaxSessionsIsEnforced) {
+  server_fixture server([](ua_server_config& c, listener_options&) { c.max_sessions = 2; });
+  ua_client a, b, c;
+  for (auto* client : {&a, &b}) {
+    ASSERT_TRUE(client->connect(server.options()).ok());
+    ASSERT_TRUE(client->create_session("e2e").ok());
+  }
+  ASSERT_TRUE(c.connect(server.options()).ok());
+  auto s = c.create_session("e2e");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), status_code::BadTooManySessions);
+}
+
+TEST(UaEndToEnd, UnsupportedServicesSaySo) {
+  server_fixture server;
+  ua_client client;
+  ASSERT_TRUE(client.connect(server.options()).ok());
+  ASSERT_TRUE(client.create_session("e2e").ok());
+  ASSERT_TRUE(client.activate_anonymous().ok());
+  auto r = client.request<create_subscription_request, create_subscription_response>(create_subscription_request{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), status_code::BadServiceUnsupported);
+}
+
+// A raw socket: what a client that never speaks, or one too many, sees.
+std::string read_error_reply(unsigned short port) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s(io);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  std::array<std::uint8_t, 256> buf{};
+  boost::system::error_code ec;
+  const auto n = boost::asio::read(s, boost::asio::buffer(buf), boost::asio::transfer_at_least(8), ec);
+  if (n < 12) return "";
+  binary_reader r(byte_view(buf.data(), n));
+  message_header h;
+  if (!decode_header(r, h) || h.type != message_type::error) return "";
+  error_message e;
+  decode(r, e);
+  return std::string(status_name(e.error));
+}
+
+TEST(UaEndToEnd, AClientThatNeverSaysHelloIsDropped) {
+  server_fixture server([](ua_server_config&, listener_options& o) { o.hello_timeout_ms = 300; });
+  const auto port = static_cast<unsigned short>(std::stoi(server.url().substr(server.url().rfind(':') + 1)));
+  EXPECT_EQ(read_error_reply(port), "BadTimeout");
+}
+
+TEST(UaEndToEnd, ConnectionsBeyondTheLimitAreTurnedAway) {
+  server_fixture server([](ua_server_config&, listener_options& o) { o.max_channels = 1; });
+  ua_client first;  // a None channel: no separate discovery connection before it
+  ASSERT_TRUE(first.connect(server.options(policy_none_uri, security_mode::none)).ok());
+  const auto port = static_cast<unsigned short>(std::stoi(server.url().substr(server.url().rfind(':') + 1)));
+  EXPECT_EQ(read_error_reply(port), "BadTcpNotEnoughResources");
+}
+
+}  // namespace
+}  // namespace castellan::ua
