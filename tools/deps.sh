@@ -44,7 +44,7 @@ fi
 
 # npm packages, pinned by their lock files: schema data for code generation
 # and node-opcua, the real OPC UA peer of the interop tests.
-for dir in tools/schema tests/ua/interop; do
+for dir in tools/schema tests/ua/interop tests/ua/node; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "deps: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -235,7 +235,7 @@ std::vector<config_key> build_keys() {
                     return {};
                   }});
   keys.push_back({"admin.certificate", "string", "<data-dir>/own/cert.pem",
-                  "PEM certificate (chain) the admin API presents; the server's own certificate when unset.",
+                  "PEM certificate the admin API presents; the server's own certificate when unset.",
                   [](config& c, const std::string& v) -> result<void> {
                     c.admin.certificate = v;
                     return {};

@@ -49,7 +49,16 @@ int run_server(cli_context& ctx) {
   }
   std::unique_ptr<opcua_edge> opcua;
   if (!(*c)->ua.listen.empty() && (*c)->ua.listen != "off") {
-    auto started = opcua_edge::start(io, **c, **t, *own, ua::identity_checks{});
+    // UserName logins are the same users as the admin API's (Part 18 roles).
+    ua::identity_checks identities;
+    users::user_service* user_db = *u;
+    identities.password = [user_db](const std::string& name, const std::string& password,
+                                    const std::string& source) -> result<ua::session_identity> {
+      auto who = user_db->authenticate_password(name, password, "opc.tcp " + source);
+      if (!who) return who.err();
+      return ua::session_identity{who->name, "username", who->roles};
+    };
+    auto started = opcua_edge::start(io, **c, **t, *own, std::move(identities));
     if (!started) return ctx.fail(started.err());
     opcua = std::move(started).value();
   }

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+
 #include "app/config_view.h"
 
 namespace castellan::app {
@@ -42,8 +44,10 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
   edge->api_ = std::make_unique<http::admin_api>(http::admin_services{
       services.store, services.trust, services.users, services.registry, services.clock, events::metrics::global(),
       [view] { return view; },
-      // The pki/ folder mirrors the lists after every change, as it does after CLI changes.
-      [trust, pki_dir] {
+      // The pki/ folder mirrors the lists after every change, as it does after CLI changes;
+      // one export at a time (requests run on several workers).
+      [trust, pki_dir, mutex = std::make_shared<std::mutex>()] {
+        std::lock_guard lock(*mutex);
         if (auto r = trust->export_pki_folder(pki_dir); !r) spdlog::warn("the pki/ folder export failed: {}", r.err().message);
       },
       [self] { return self->server_ && !self->server_->stopping(); }});

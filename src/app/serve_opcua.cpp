@@ -24,6 +24,43 @@ result<std::pair<std::string, unsigned short>> split_listen(const std::string& t
   }
 }
 
+constexpr std::uint32_t server_get_monitored_items = 11492;
+constexpr std::uint32_t server_configuration_get_rejected_list = 12777;
+
+bool has_role(const ua::session_context& who, std::string_view role) {
+  return std::find(who.roles.begin(), who.roles.end(), role) != who.roles.end();
+}
+
+// The methods of namespace 0 that castellan answers.
+void install_methods(ua::address_space& nodes, trust::trust_service& trust) {
+  // castellan has no subscriptions, so no subscription id is valid (Part 5 §9.1).
+  (void)nodes.set_method_handler(ua::node_id::numeric(server_get_monitored_items),
+                                 [](const std::vector<ua::variant>&, const ua::session_context&) {
+                                   ua::call_method_result r;
+                                   r.status_code = status_code::BadSubscriptionIdInvalid;
+                                   return r;
+                                 });
+  // Part 12 §7.10.9: the certificates the server has rejected, for SecurityAdmins only.
+  (void)nodes.set_method_handler(
+      ua::node_id::numeric(server_configuration_get_rejected_list),
+      [&trust](const std::vector<ua::variant>&, const ua::session_context& who) {
+        ua::call_method_result r;
+        if (!has_role(who, "SecurityAdmin")) {
+          r.status_code = status_code::BadUserAccessDenied;
+          return r;
+        }
+        auto rejected = trust.list(store::trust_state::rejected);
+        if (!rejected) {
+          r.status_code = rejected.code();
+          return r;
+        }
+        std::vector<bytes> certificates;
+        for (const auto& record : *rejected) certificates.push_back(record.der);
+        r.output_arguments.push_back(ua::variant::array(std::move(certificates), ua::builtin_type::byte_string));
+        return r;
+      });
+}
+
 }  // namespace
 
 struct opcua_edge::parts {
@@ -103,6 +140,7 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   auto nodes = ua::address_space::create_standard(ua::server_identity{s.application_uri, s.product_uri, s.application_name}, limits);
   if (!nodes) return nodes.err();
   p->nodes = std::move(*nodes);
+  install_methods(*p->nodes, trust);
   p->dispatcher = std::make_unique<ua::service_dispatcher>(p->server, own.cert, own.key, *p->sessions, *p->nodes, std::move(identities));
   ua::listener_options options;
   options.host = listen->first;

@@ -1,11 +1,13 @@
 #pragma once
 // The device mTLS endpoint (https://HOST:9443): TLS demands a client certificate, the
-// registry decides admission, device_api answers. A thin Beast loop around device_api.
+// registry decides admission, device_api answers. The HTTPS server itself (limits, timeouts,
+// keep-alive, graceful stop) is the one every HTTP edge shares: http/server/https_server.h.
 
 #include <memory>
 #include <string>
 
 #include "core/result.h"
+#include "http/server/https_server.h"
 #include "pki/certificate.h"
 #include "pki/private_key.h"
 #include "registry/registry_service.h"
@@ -23,6 +25,8 @@ struct mtls_options {
   int timeout_seconds = 30;  // a slow or silent client is dropped
 };
 
+class device_api;
+
 class mtls_listener {
  public:
   static result<std::unique_ptr<mtls_listener>> start(boost::asio::io_context& io, const mtls_options& options,
@@ -36,12 +40,12 @@ class mtls_listener {
   unsigned short port() const;  // the bound port (useful with :0)
 
  private:
-  struct impl;
-  explicit mtls_listener(std::shared_ptr<impl> p);
-  std::shared_ptr<impl> impl_;
+  mtls_listener() = default;
+  std::unique_ptr<device_api> api_;
+  std::unique_ptr<http::https_server> server_;  // after api_: destroyed (workers joined) first
 };
 
 // "host:port" → parts; BadConfigurationError otherwise.
-result<std::pair<std::string, unsigned short>> parse_listen_address(const std::string& text);
+using http::parse_listen_address;
 
 }  // namespace castellan::device

@@ -102,6 +102,7 @@ json schemas() {
                         {"registered_at", str()},
                         {"status_changed_at", str()},
                         {"clients", {{"type", "array"}, {"items", {{"type", "object"}}}}}});
+  s["RegistrationCode"] = object({{"code", str("the CN the verification certificate must carry")}});
   s["DevicePage"] = object({{"items", {{"type", "array"}, {"items", ref("Device")}}},
                             {"total", {{"type", "integer"}}},
                             {"total_exact", {{"type", "boolean"}}}});

@@ -157,8 +157,10 @@ result<nlohmann::json> parse_json_body(const std::string& body, const std::vecto
   if (!j.is_object()) return make_error(status_code::BadTypeMismatch, "the body must be a JSON object");
   std::vector<std::string> known;
   for (const auto& f : fields) known.push_back(f.name);
-  for (const auto& [key, value] : j.items()) {
-    auto f = std::find_if(fields.begin(), fields.end(), [&](const field& x) { return x.name == key; });
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    const nlohmann::json& value = it.value();
+    auto f = std::find_if(fields.begin(), fields.end(), [&key](const field& x) { return x.name == key; });
     if (f == fields.end()) {
       return make_error(status_code::BadInvalidArgument, "unknown field '" + key.substr(0, 64) + "' (known: " + list_names(known) + ")");
     }

@@ -22,6 +22,28 @@ void count_login(const char* method, status_code result) {
   events::metrics::global().add("castellan_logins_total", {{"method", method}, {"result", std::string(status_name(result))}});
 }
 
+// The rate limit counts per address, not per connection: "10.0.0.7:53211" and "[::1]:4000"
+// lose their port. A bare IPv6 address (several ':' and no brackets) is kept whole.
+std::string address_only(const std::string& source) {
+  if (!source.empty() && source.front() == '[') {
+    const auto close = source.find(']');
+    return close == std::string::npos ? source : source.substr(1, close - 1);
+  }
+  const auto colon = source.find(':');
+  if (colon != std::string::npos && source.find(':', colon + 1) == std::string::npos) return source.substr(0, colon);
+  return source;
+}
+
+// A name as presented at login, fit for the audit log: whatever a client sends as a user name
+// (Basic credentials are arbitrary bytes) becomes printable ASCII, at most 64 characters.
+std::string printable(const std::string& name) {
+  std::string out = name.substr(0, 64);
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return out;
+}
+
 bool holds(const std::vector<std::string>& roles, role r) {
   return std::find(roles.begin(), roles.end(), role_name(r)) != roles.end();
 }
@@ -281,10 +303,11 @@ result<store::api_token_record> user_service::revoke_token(const std::string& id
 
 result<identity> user_service::authenticate_password(const std::string& name, const std::string& password,
                                                      const std::string& source) {
-  const trust::actor who{name.substr(0, 64), source};
-  const std::string key = name.substr(0, 64) + '\n' + source;
+  const std::string shown = printable(name);
+  const trust::actor who{shown, source};
+  const std::string key = name.substr(0, 64) + '\n' + address_only(source);
   if (const auto wait = throttle_.retry_after(key, monotonic_()); wait.count() > 0) {
-    record_decision(audit(who, "user.login", name.substr(0, 64), status_code::BadTooManyOperations,
+    record_decision(audit(who, "user.login", shown, status_code::BadTooManyOperations,
                           "refused without checking the password: too many failed logins from " + source));
     count_login("password", status_code::BadTooManyOperations);
     return make_error(status_code::BadTooManyOperations,
@@ -300,7 +323,7 @@ result<identity> user_service::authenticate_password(const std::string& name, co
   }
   if (!ok) {
     throttle_.failed(key, monotonic_());
-    record_decision(audit(who, "user.login", name.substr(0, 64), status_code::BadUserAccessDenied,
+    record_decision(audit(who, "user.login", shown, status_code::BadUserAccessDenied,
                           known ? "wrong password" : "no such user"));
     count_login("password", status_code::BadUserAccessDenied);
     return make_error(status_code::BadUserAccessDenied, "wrong user name or password");

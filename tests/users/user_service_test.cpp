@@ -89,6 +89,15 @@ TEST_F(user_service_test, password_login_right_and_wrong) {
   EXPECT_EQ(logins[2].source, "10.0.0.1");
 }
 
+TEST_F(user_service_test, a_presented_name_is_audited_as_printable_text) {
+  EXPECT_EQ(service_->authenticate_password("eve\xff\n" + std::string(100, 'x'), "whatever-pass", "10.0.0.1").code(),
+            status_code::BadUserAccessDenied);
+  const auto logins = audit("user.login");
+  ASSERT_EQ(logins.size(), 1u);
+  EXPECT_EQ(logins[0].target, "eve??" + std::string(59, 'x'));
+  EXPECT_EQ(logins[0].actor, logins[0].target);
+}
+
 TEST_F(user_service_test, failed_logins_are_rate_limited_per_user_and_source) {
   ASSERT_TRUE(service_->add_user("alice", "s3cret-pass", {"Operator"}, admin_).ok());
   for (int i = 0; i < 3; ++i) {
@@ -98,11 +107,13 @@ TEST_F(user_service_test, failed_logins_are_rate_limited_per_user_and_source) {
   EXPECT_EQ(limited.code(), status_code::BadTooManyOperations) << "even the right password waits";
   EXPECT_NE(limited.err().message.find("retry in"), std::string::npos);
   EXPECT_TRUE(service_->authenticate_password("alice", "s3cret-pass", "10.0.0.10").ok()) << "another source is not blocked";
+  EXPECT_EQ(service_->authenticate_password("alice", "s3cret-pass", "10.0.0.9:40000").code(), status_code::BadTooManyOperations)
+      << "a new connection from the same address is the same source";
   mono_ += 61s;
   EXPECT_TRUE(service_->authenticate_password("alice", "s3cret-pass", "10.0.0.9").ok()) << "the window passed";
   store::audit_filter f;
   f.result = "BadTooManyOperations";
-  EXPECT_EQ(store_->list_audit(f)->size(), 1u);
+  EXPECT_EQ(store_->list_audit(f)->size(), 2u);
 }
 
 TEST_F(user_service_test, password_change_and_removal) {

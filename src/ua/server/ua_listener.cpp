@@ -31,10 +31,9 @@ class connection : public std::enable_shared_from_this<connection> {
     remote_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
     ++open_count_;
   }
-  ~connection() {
-    --open_count_;
-    sessions_.channel_closed(channel_.channel_id());
-  }
+  // Touches nothing outside itself: pending handlers may outlive the listener and are only
+  // destroyed with the io_context. What the listener counts is given back in shutdown().
+  ~connection() = default;
 
   void start() {
     // A client that does not open a channel in time is dropped (slowloris).
@@ -47,11 +46,16 @@ class connection : public std::enable_shared_from_this<connection> {
     read();
   }
 
+  // Every way a connection ends comes through here, while the listener still exists.
   void shutdown() {
     boost::system::error_code ignored;
     closed_ = true;
     timer_.cancel();
     socket_.close(ignored);
+    if (released_) return;
+    released_ = true;
+    --open_count_;
+    sessions_.channel_closed(channel_.channel_id());
   }
 
  private:
@@ -109,6 +113,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::array<std::uint8_t, 65536> buffer_{};
   std::deque<bytes> pending_;
   bool closed_ = false;
+  bool released_ = false;
 };
 
 }  // namespace

@@ -18,6 +18,9 @@ struct symmetric_keys {
   bytes signing_key;
   bytes encrypting_key;
   bytes iv;
+  // OpenSSL contexts with these keys already set, made by derive_keys() so that each message
+  // does not pay for algorithm fetches and key schedules. Used by one channel (one thread).
+  std::shared_ptr<void> prepared;
 };
 
 class channel_crypto {
@@ -44,11 +47,13 @@ class channel_crypto {
   virtual result<bytes> asymmetric_encrypt(byte_view plain) const = 0;
   virtual result<bytes> asymmetric_decrypt(byte_view cipher) const = 0;
 
-  // Symmetric with a given key set.
+  // Symmetric with a given key set. The signature covers `head` followed by `tail`, so a
+  // chunk's clear header and its secured part need not be copied together.
   virtual std::size_t symmetric_signature_size() const = 0;
   virtual std::size_t symmetric_block_size() const = 0;
-  virtual result<bytes> symmetric_sign(const symmetric_keys& keys, byte_view data) const = 0;
-  virtual result<void> symmetric_verify(const symmetric_keys& keys, byte_view data, byte_view signature) const = 0;
+  virtual result<bytes> symmetric_sign(const symmetric_keys& keys, byte_view head, byte_view tail) const = 0;
+  virtual result<void> symmetric_verify(const symmetric_keys& keys, byte_view head, byte_view tail,
+                                        byte_view signature) const = 0;
   virtual result<bytes> symmetric_encrypt(const symmetric_keys& keys, byte_view plain) const = 0;
   virtual result<bytes> symmetric_decrypt(const symmetric_keys& keys, byte_view cipher) const = 0;
   // Keys for traffic the client sends (secret = server nonce, seed = client nonce) and the

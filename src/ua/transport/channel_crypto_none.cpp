@@ -23,8 +23,8 @@ class none_crypto final : public channel_crypto {
   result<bytes> asymmetric_decrypt(byte_view cipher) const override { return bytes(cipher.begin(), cipher.end()); }
   std::size_t symmetric_signature_size() const override { return 0; }
   std::size_t symmetric_block_size() const override { return 1; }
-  result<bytes> symmetric_sign(const symmetric_keys&, byte_view) const override { return bytes{}; }
-  result<void> symmetric_verify(const symmetric_keys&, byte_view, byte_view) const override { return {}; }
+  result<bytes> symmetric_sign(const symmetric_keys&, byte_view, byte_view) const override { return bytes{}; }
+  result<void> symmetric_verify(const symmetric_keys&, byte_view, byte_view, byte_view) const override { return {}; }
   result<bytes> symmetric_encrypt(const symmetric_keys&, byte_view plain) const override { return bytes(plain.begin(), plain.end()); }
   result<bytes> symmetric_decrypt(const symmetric_keys&, byte_view cipher) const override { return bytes(cipher.begin(), cipher.end()); }
   symmetric_keys derive_keys(byte_view, byte_view) const override { return {}; }

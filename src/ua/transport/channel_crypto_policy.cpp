@@ -7,6 +7,7 @@
 #include <openssl/rsa.h>
 
 #include <array>
+#include <cstdio>
 #include <stdexcept>
 
 #include "pki/openssl_ptr.h"
@@ -54,6 +55,15 @@ constexpr std::array<policy_spec, 5> policies{{
 }};
 
 constexpr std::size_t aes_block = 16;
+
+using mac_ctx_ptr = pki::openssl_ptr<EVP_MAC_CTX, EVP_MAC_CTX_free>;
+
+// The per-key OpenSSL state derive_keys() prepares (see symmetric_keys::prepared).
+struct prepared_keys {
+  mac_ctx_ptr hmac;
+  pki::evp_cipher_ctx_ptr encrypt;
+  pki::evp_cipher_ctx_ptr decrypt;
+};
 
 error crypto_error(const char* what) { return make_error(status_code::BadSecurityChecksFailed, what); }
 
@@ -187,18 +197,29 @@ class policy_crypto final : public channel_crypto {
   std::size_t symmetric_signature_size() const override { return spec_.hmac_sha256 ? 32 : 20; }
   std::size_t symmetric_block_size() const override { return aes_block; }
 
-  result<bytes> symmetric_sign(const symmetric_keys& keys, byte_view data) const override {
+  result<bytes> symmetric_sign(const symmetric_keys& keys, byte_view head, byte_view tail) const override {
     bytes out(EVP_MAX_MD_SIZE);
-    unsigned size = 0;
-    if (!HMAC(prf(), keys.signing_key.data(), static_cast<int>(keys.signing_key.size()), data.data(), data.size(), out.data(), &size)) {
+    std::size_t size = 0;
+    EVP_MAC_CTX* ctx = nullptr;
+    mac_ctx_ptr fresh;
+    if (const auto* p = static_cast<const prepared_keys*>(keys.prepared.get())) {
+      ctx = p->hmac.get();
+      if (EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1) return crypto_error("HMAC failed");
+    } else {
+      fresh = new_hmac(keys.signing_key);
+      if (!fresh) return crypto_error("HMAC failed");
+      ctx = fresh.get();
+    }
+    if (EVP_MAC_update(ctx, head.data(), head.size()) != 1 || EVP_MAC_update(ctx, tail.data(), tail.size()) != 1 ||
+        EVP_MAC_final(ctx, out.data(), &size, out.size()) != 1) {
       return crypto_error("HMAC failed");
     }
     out.resize(size);
     return out;
   }
 
-  result<void> symmetric_verify(const symmetric_keys& keys, byte_view data, byte_view signature) const override {
-    auto expected = symmetric_sign(keys, data);
+  result<void> symmetric_verify(const symmetric_keys& keys, byte_view head, byte_view tail, byte_view signature) const override {
+    auto expected = symmetric_sign(keys, head, tail);
     if (!expected) return expected.err();
     if (!constant_time_equal(*expected, signature)) return crypto_error("HMAC does not match");
     return {};
@@ -219,6 +240,17 @@ class policy_crypto final : public channel_crypto {
     k.signing_key.assign(material.begin(), material.begin() + s);
     k.encrypting_key.assign(material.begin() + s, material.begin() + s + e);
     k.iv.assign(material.begin() + s + e, material.end());
+    auto prepared = std::make_shared<prepared_keys>();
+    prepared->hmac = new_hmac(k.signing_key);
+    prepared->encrypt.reset(EVP_CIPHER_CTX_new());
+    prepared->decrypt.reset(EVP_CIPHER_CTX_new());
+    if (prepared->hmac && prepared->encrypt && prepared->decrypt &&
+        EVP_CipherInit_ex2(prepared->encrypt.get(), cipher(), k.encrypting_key.data(), k.iv.data(), 1, nullptr) == 1 &&
+        EVP_CipherInit_ex2(prepared->decrypt.get(), cipher(), k.encrypting_key.data(), k.iv.data(), 0, nullptr) == 1) {
+      EVP_CIPHER_CTX_set_padding(prepared->encrypt.get(), 0);
+      EVP_CIPHER_CTX_set_padding(prepared->decrypt.get(), 0);
+      k.prepared = std::move(prepared);
+    }
     return k;
   }
 
@@ -253,22 +285,47 @@ class policy_crypto final : public channel_crypto {
     return false;
   }
 
+  const EVP_CIPHER* cipher() const {
+    static EVP_CIPHER* aes128 = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+    static EVP_CIPHER* aes256 = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+    return spec_.encrypting_key_length == 16 ? aes128 : aes256;
+  }
+
+  mac_ctx_ptr new_hmac(const bytes& key) const {
+    static EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    mac_ctx_ptr ctx(hmac ? EVP_MAC_CTX_new(hmac) : nullptr);
+    if (!ctx) return ctx;
+    char digest_name[8] = "SHA256";
+    if (!spec_.hmac_sha256) std::snprintf(digest_name, sizeof digest_name, "SHA1");
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0), OSSL_PARAM_construct_end()};
+    if (EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1) ctx.reset();
+    return ctx;
+  }
+
   result<bytes> aes(const symmetric_keys& keys, byte_view in, bool encrypt) const {
     if (in.size() % aes_block != 0) return crypto_error("AES input is not a whole number of blocks");
-    const EVP_CIPHER* cipher = spec_.encrypting_key_length == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
     if (keys.encrypting_key.size() != spec_.encrypting_key_length || keys.iv.size() != aes_block) {
       return crypto_error("symmetric keys have the wrong length");
     }
-    pki::evp_cipher_ctx_ptr ctx(EVP_CIPHER_CTX_new());
-    if (!ctx || EVP_CipherInit_ex(ctx.get(), cipher, nullptr, keys.encrypting_key.data(), keys.iv.data(), encrypt ? 1 : 0) != 1) {
-      return crypto_error("cannot start AES");
+    EVP_CIPHER_CTX* ctx = nullptr;
+    pki::evp_cipher_ctx_ptr fresh;
+    if (const auto* p = static_cast<const prepared_keys*>(keys.prepared.get())) {
+      // Same key schedule, IV reset: every message starts from the derived IV.
+      ctx = encrypt ? p->encrypt.get() : p->decrypt.get();
+      if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, keys.iv.data(), encrypt ? 1 : 0, nullptr) != 1) return crypto_error("cannot start AES");
+    } else {
+      fresh.reset(EVP_CIPHER_CTX_new());
+      ctx = fresh.get();
+      if (!ctx || EVP_CipherInit_ex2(ctx, cipher(), keys.encrypting_key.data(), keys.iv.data(), encrypt ? 1 : 0, nullptr) != 1) {
+        return crypto_error("cannot start AES");
+      }
+      EVP_CIPHER_CTX_set_padding(ctx, 0);  // the message carries its own padding
     }
-    EVP_CIPHER_CTX_set_padding(ctx.get(), 0);  // the message carries its own padding
     bytes out(in.size() + aes_block);
     int n = 0;
     int tail = 0;
-    if (EVP_CipherUpdate(ctx.get(), out.data(), &n, in.data(), static_cast<int>(in.size())) != 1 ||
-        EVP_CipherFinal_ex(ctx.get(), out.data() + n, &tail) != 1) {
+    if (EVP_CipherUpdate(ctx, out.data(), &n, in.data(), static_cast<int>(in.size())) != 1 ||
+        EVP_CipherFinal_ex(ctx, out.data() + n, &tail) != 1) {
       return crypto_error("AES failed");
     }
     out.resize(static_cast<std::size_t>(n + tail));

@@ -154,10 +154,10 @@ result<opened_chunk> open_symmetric(const channel_crypto& crypto, const symmetri
   }
   const auto sig_size = crypto.symmetric_signature_size();
   if (plain.size() < sig_size + sequence_header_size) return bad(status_code::BadSecurityChecksFailed, "chunk shorter than its signature");
-  bytes signed_part(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(prefix.secured_offset));
-  signed_part.insert(signed_part.end(), plain.begin(), plain.end() - static_cast<std::ptrdiff_t>(sig_size));
   const byte_view signature(plain.data() + plain.size() - sig_size, sig_size);
-  if (auto v = crypto.symmetric_verify(keys, signed_part, signature); !v) {
+  if (auto v = crypto.symmetric_verify(keys, chunk.first(prefix.secured_offset), byte_view(plain.data(), plain.size() - sig_size),
+                                       signature);
+      !v) {
     return bad(status_code::BadSecurityChecksFailed, "signature does not verify");
   }
   plain.resize(plain.size() - sig_size);
@@ -212,9 +212,7 @@ result<std::vector<bytes>> seal_symmetric(const symmetric_sealing& s, message_ty
       append_padding(plain, padding, false);
     }
     set_size(chunk, prefix_size + plain.size() + sig);
-    bytes to_sign = chunk;
-    to_sign.insert(to_sign.end(), plain.begin(), plain.end());
-    auto signature = s.crypto.symmetric_sign(s.keys, to_sign);
+    auto signature = s.crypto.symmetric_sign(s.keys, chunk, plain);
     if (!signature) return signature.err();
     plain.insert(plain.end(), signature->begin(), signature->end());
     if (s.mode == security_mode::sign_and_encrypt) {

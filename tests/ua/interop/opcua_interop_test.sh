@@ -84,11 +84,29 @@ r=$(client browse $S)
 r=$(client translate $S)
 [ "$(field '.targets[0]' "$r")" = "ns=0;i=2256" ] && ok || bad "TranslateBrowsePaths /Objects/Server.ServerStatus: $r"
 r=$(client call $S)
-[ "$(field .ok "$r")" = true ] && [[ "$(field .status "$r")" == Bad* ]] && ok || bad "Call reaches the method and answers its status: $r"
+[ "$(field .status "$r")" = BadSubscriptionIdInvalid ] && ok || bad "Server.GetMonitoredItems: no such subscription: $r"
 r=$(client write $S)
 [ "$(field .status "$r")" = BadNotWritable ] && ok || bad "CurrentTime is not writable: $r"
 r=$(client concurrent $S --clients 20)
 [ "$(field .good "$r")" = 20 ] && ok || bad "20 concurrent clients: $r"
+
+# --- UserName logins: the same users as the admin API -------------------------------------------
+"$C" --data-dir d user add alice --password 'correct horse battery' --role Operator >/dev/null && ok || bad "user add"
+r=$(client connect $S --user alice --password 'correct horse battery')
+[ "$(field .ok "$r")" = true ] && ok || bad "UserName login with the right password: $r"
+r=$(client connect $S --user alice --password 'wrong')
+[ "$(field .ok "$r")" = false ] && [ "$(field .status "$r")" = BadUserAccessDenied ] && ok || bad "wrong password refused: $r"
+r=$(client connect $S --user mallory --password 'x')
+[ "$(field .ok "$r")" = false ] && ok || bad "unknown user refused: $r"
+"$C" --json --data-dir d audit --limit 100 2>/dev/null | grep -q "alice" && ok || bad "logins are audited"
+# ServerConfiguration.GetRejectedList (Part 12): SecurityAdmins only.
+GRL="--object i=12637 --method i=12777 --arg none"
+r=$(client call $S $GRL --user alice --password 'correct horse battery')
+[ "$(field .status "$r")" = BadUserAccessDenied ] && ok || bad "GetRejectedList refused to an Operator: $r"
+"$C" --data-dir d user add root --password 'root password 1' --role SecurityAdmin >/dev/null
+r=$(client call $S $GRL --user root --password 'root password 1')
+[ "$(field .status "$r")" = Good ] && [ "$(field '.output_lengths[0]' "$r")" = "$("$C" --json --data-dir d trust list --state rejected | jq length)" ] \
+  && ok || bad "GetRejectedList lists the rejected certificates to a SecurityAdmin: $r"
 
 # --- refusals -------------------------------------------------------------------------------------
 # (node-opcua's client will not send an ApplicationUri that differs from its certificate; the

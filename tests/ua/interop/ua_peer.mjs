@@ -149,9 +149,10 @@ const commands = {
   },
   async call() {
     return withSession(async (session) => {
-      const r = await session.call({ objectId: opt.object ?? "i=2253", methodId: opt.method ?? "i=11492",
-                                     inputArguments: [{ dataType: DataType.UInt32, value: Number(opt.arg ?? 1) }] });
-      return { status: r.statusCode.name, outputs: (r.outputArguments ?? []).map((v) => v.value) };
+      const inputArguments = opt.arg === "none" ? [] : [{ dataType: DataType.UInt32, value: Number(opt.arg ?? 1) }];
+      const r = await session.call({ objectId: opt.object ?? "i=2253", methodId: opt.method ?? "i=11492", inputArguments });
+      const outputs = (r.outputArguments ?? []).map((v) => v.value);
+      return { status: r.statusCode.name, output_lengths: outputs.map((v) => (Array.isArray(v) ? v.length : 1)) };
     });
   },
   async write() {

@@ -57,17 +57,17 @@ function emit(obj, code) {
   stdoutWrite(JSON.stringify(obj) + "\n", () => process.exit(code));
   setTimeout(() => process.exit(code), 500).unref();
 }
-function usage(why) {
-  if (why !== "help") process.stderr.write(`client.mjs: ${why}\n${HELP}\n`);
-  else process.stderr.write(HELP + "\n");
-  emit({ ok: false, command, status: "usage", message: why }, 2);
-  throw new UsageExit();
-}
+// a usage error anywhere in a run: reported as {"status":"usage"}, exit 2
 class UsageExit extends Error {}
+function usage(why) {
+  throw new UsageExit(why);
+}
 
 // ---------------------------------------------------------------- arguments
-const opt = {};
+let opt = {};
 function parseArgs(argv) {
+  opt = {};
+  command = "";
   if (argv.length === 0) usage("a command is required");
   if (argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") usage("help");
   command = argv[0];
@@ -96,6 +96,7 @@ function parseArgs(argv) {
   for (const k of ["timeout", "clients", "session-timeout", "idle", "max-refs"]) {
     if (opt[k] !== undefined && !/^\d+$/.test(opt[k])) usage(`--${k} must be a non-negative integer`);
   }
+  if (opt.idle !== undefined && Number(opt.idle) > 180000) usage("--idle is at most 180000 ms");
   opt.timeout = Number(opt.timeout ?? 15000);
   if (opt.timeout < 100) usage("--timeout must be at least 100 ms");
   if (command === "read" && !opt.node) usage("read needs --node ID");
@@ -114,6 +115,14 @@ function parseArgs(argv) {
     }
   }
   if (opt.args !== undefined && !Array.isArray(opt.args)) usage("--args must be a JSON array");
+  for (const k of ["cert", "key", "user-cert", "user-key"]) {
+    if (opt[k] === undefined) continue;
+    try {
+      readFileSync(opt[k]);
+    } catch (e) {
+      usage(`--${k}: cannot read ${opt[k]}: ${e.code ?? e.message}`);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -160,11 +169,15 @@ function statusOfError(e) {
   const m = text.match(/\b(Bad[A-Z][A-Za-z0-9]+)\b/);
   if (m) return m[1];
   if (/ECONNREFUSED/.test(text)) return "BadNotConnected";
+  // node-opcua's own refusals (see clientSide): GetEndpoints offered no such endpoint / token policy
+  if (/Cannot find an Endpoint matching/i.test(text)) return "BadSecurityPolicyRejected";
+  if (/Cannot find .* user token policy/i.test(text)) return "BadIdentityTokenInvalid";
   if (/ECONNRESET|EPIPE|socket has been disconnected|premature|Connection Break|closed by server/i.test(text)) return "BadConnectionClosed";
   if (/timeout|timed out/i.test(text)) return "BadTimeout";
   return "BadCommunicationError";
 }
 function failure(e, stage) {
+  if (e instanceof UsageExit) throw e;
   const status = statusOfError(e);
   const out = {
     ok: false,
@@ -174,6 +187,9 @@ function failure(e, stage) {
     stage: e instanceof UaFailure ? e.stage ?? stage : stage,
     message: `${e?.message ?? e}`.split("\n").slice(0, 4).join(" | ").slice(0, 600),
   };
+  // true when node-opcua refused by itself, from what GetEndpoints said, and sent nothing:
+  // the server never saw the request the status names.
+  if (/Cannot find an Endpoint matching|Cannot find .* user token policy/i.test(out.message)) out.clientSide = true;
   if (e instanceof UaFailure) Object.assign(out, e.extra);
   return out;
 }
@@ -396,6 +412,7 @@ async function connectClient(client) {
   try {
     await client.connect(opt.url);
   } catch (e) {
+    if (e instanceof UsageExit) throw e;
     throw new UaFailure(statusOfError(e), `${e?.message ?? e}`, "connect");
   }
 }
@@ -404,6 +421,7 @@ async function openSession(client) {
   try {
     session = await client.createSession(userIdentity());
   } catch (e) {
+    if (e instanceof UsageExit) throw e;
     throw new UaFailure(statusOfError(e), `${e?.message ?? e}`, "session");
   }
   return rawTransactions(session);
@@ -434,6 +452,7 @@ async function service(stage, p) {
   try {
     return await p;
   } catch (e) {
+    if (e instanceof UsageExit) throw e;
     throw new UaFailure(statusOfError(e), `${e?.message ?? e}`, stage);
   }
 }
@@ -594,7 +613,7 @@ function refJson(r) {
 }
 async function cmdBrowse() {
   return withSession(async (session) => {
-    const trail = [{ nodeId: "i=84", browseName: "Root" }];
+    const trail = [{ nodeId: nodeIdString(ua.resolveNodeId("i=84")), browseName: "Root" }];
     let here = "i=84";
     for (const name of ["Objects", "Server"]) {
       const { refs } = await browseAll(session, here, `browse ${trail.at(-1).browseName}`);
@@ -630,7 +649,7 @@ async function cmdBrowse() {
     return {
       ...base(),
       path: trail,
-      reachedServer: trail.at(-1).nodeId === "i=2253",
+      reachedServer: ua.sameNodeId(ua.resolveNodeId(trail.at(-1).nodeId), ua.resolveNodeId("i=2253")),
       serverChildren: children,
       browseNext: {
         maxReferencesPerNode: maxRefs,
@@ -744,6 +763,7 @@ async function cmdRegister() {
   });
 }
 
+const MAX_IDLE_MS = 180000;
 async function cmdSessionTimeout() {
   const requested = Number(opt["session-timeout"] ?? 2000);
   const client = await makeClient({ requestedSessionTimeout: requested, keepSessionAlive: false });
@@ -755,8 +775,12 @@ async function cmdSessionTimeout() {
     const before = await service("read before idle", session.read({ nodeId: "i=2258", attributeId: ua.AttributeIds.Value }));
     check(before.statusCode, "read before idle", "CurrentTime");
     const idleMs = Number(opt.idle ?? Math.ceil(revised * 1.5 + 1000));
-    await sleep(idleMs);
     const facts = { requestedSessionTimeout: requested, revisedSessionTimeout: revised, idleMs };
+    if (idleMs > MAX_IDLE_MS) {
+      throw new UaFailure("BadTimeout", `the server revised the session timeout to ${revised} ms: idling ${idleMs} ms is past this tool's limit of ${MAX_IDLE_MS} ms`,
+        "idle", facts);
+    }
+    await sleep(idleMs);
     let readStatus;
     let message = null;
     try {
@@ -821,47 +845,97 @@ async function cmdConcurrent() {
 }
 
 // ---------------------------------------------------------------- main
-async function main() {
+const TABLE = {
+  endpoints: cmdEndpoints,
+  findservers: cmdFindServers,
+  connect: cmdConnect,
+  "read-status": cmdReadStatus,
+  browse: cmdBrowse,
+  translate: cmdTranslate,
+  call: cmdCall,
+  read: cmdRead,
+  write: cmdWrite,
+  register: cmdRegister,
+  "session-timeout": cmdSessionTimeout,
+  concurrent: cmdConcurrent,
+};
+
+// One command line, start to end: {out, code} and never an exception. Its own watchdog
+// makes sure no run hangs.
+async function runOne(argv) {
   try {
-    parseArgs(process.argv.slice(2));
+    parseArgs(argv);
   } catch (e) {
-    if (e instanceof UsageExit) return;
+    if (e instanceof UsageExit) return usageResult(e);
     throw e;
   }
-  // the whole run's watchdog: no invocation may hang
   let budget = opt.timeout * 2 + 5000;
-  if (command === "session-timeout") budget += Number(opt.idle ?? 0) + Number(opt["session-timeout"] ?? 2000) * 2 + 120000;
+  if (command === "session-timeout") budget += MAX_IDLE_MS + 10000;
   if (command === "concurrent") budget += opt.timeout * 2;
-  setTimeout(() => {
-    emit({ ok: false, command, status: "BadTimeout", code: 0x800a0000, stage: "watchdog", message: `no answer within ${budget} ms` }, 1);
-  }, budget).unref();
-
-  ua = await import("node-opcua");
-  const table = {
-    endpoints: cmdEndpoints,
-    findservers: cmdFindServers,
-    connect: cmdConnect,
-    "read-status": cmdReadStatus,
-    browse: cmdBrowse,
-    translate: cmdTranslate,
-    call: cmdCall,
-    read: cmdRead,
-    write: cmdWrite,
-    register: cmdRegister,
-    "session-timeout": cmdSessionTimeout,
-    concurrent: cmdConcurrent,
-  };
+  if (!ua) ua = await import("node-opcua");
+  let timer;
+  const watchdog = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({
+      out: { ok: false, command, status: "BadTimeout", code: 0x800a0000, stage: "watchdog", message: `no answer within ${budget} ms` },
+      code: 1,
+    }), budget);
+  });
+  const work = (async () => {
+    try {
+      return { out: await TABLE[command](), code: 0 };
+    } catch (e) {
+      if (e instanceof UsageExit) return usageResult(e);
+      return { out: failure(e, "run"), code: 1 };
+    }
+  })();
   try {
-    const result = await table[command]();
-    emit(result, 0);
-  } catch (e) {
-    if (e instanceof UsageExit) return;
-    emit(failure(e, "run"), 1);
+    return await Promise.race([work, watchdog]);
+  } finally {
+    clearTimeout(timer);
   }
+}
+function usageResult(e) {
+  const why = e.message;
+  process.stderr.write(why === "help" ? `${HELP}\n` : `client.mjs: ${why}\n${HELP}\n`);
+  return { out: { ok: false, command, status: "usage", message: why }, code: 2 };
+}
+
+// node client.mjs batch [--file F]: one JSON array of arguments a line (from F or stdin), run
+// one after the other in this process (node-opcua loads once); one JSON line out for each,
+// with "exit" holding the code the single command would have exited with. Exit 0.
+async function runBatch(argv) {
+  let text;
+  if (argv.length === 2 && argv[0] === "--file") text = readFileSync(argv[1], "utf8");
+  else if (argv.length === 0) text = readFileSync(0, "utf8");
+  else {
+    emit({ ok: false, command: "batch", status: "usage", message: "batch [--file F]" }, 2);
+    return;
+  }
+  let n = 0;
+  for (const line of text.split("\n")) {
+    if (!line.trim() || line.trim().startsWith("#")) continue;
+    n++;
+    let args;
+    try {
+      args = JSON.parse(line);
+      if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw new Error("not an array of strings");
+    } catch (e) {
+      stdoutWrite(JSON.stringify({ ok: false, status: "usage", message: `batch line ${n}: ${e.message}`, exit: 2, line: n }) + "\n");
+      continue;
+    }
+    const { out, code } = await runOne(args);
+    stdoutWrite(JSON.stringify({ ...out, exit: code, line: n }) + "\n");
+  }
+  stdoutWrite("", () => process.exit(0));
 }
 
 process.on("unhandledRejection", (e) => {
-  if (e instanceof UsageExit) return;
   process.stderr.write(`client.mjs: unhandled ${e?.stack ?? e}\n`);
 });
-await main();
+const argv = process.argv.slice(2);
+if (argv[0] === "batch") {
+  await runBatch(argv.slice(1));
+} else {
+  const { out, code } = await runOne(argv);
+  emit(out, code);
+}

@@ -108,7 +108,7 @@ async function main() {
   const endpointUrl = server.getEndpointUrl();
   let thumbprint = null;
   try {
-    const der = server.getCertificateChain ? server.getCertificateChain() : server.getCertificate();
+    const der = server.getCertificate();
     thumbprint = createHash("sha1").update(firstCert(der)).digest("hex").toUpperCase();
   } catch {
     thumbprint = null;
@@ -116,6 +116,7 @@ async function main() {
   console.log(`READY ${port}`);
   console.log(JSON.stringify({
     ok: true, endpointUrl, port, pki, thumbprint, user: userName,
+    certificateFile: path.join(pki, "server", "own", "certs", "certificate.pem"),
     policies: policies.map((p) => p.split("#")[1]), modes: modes.map((m) => MessageSecurityMode[m]),
   }));
 
