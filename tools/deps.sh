@@ -11,7 +11,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libjwt-dev libsodium-dev libpq-dev libpqxx-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev curl netcat-openbsd
+  mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev curl netcat-openbsd jq
   nodejs npm ca-certificates
 )
 
@@ -44,7 +44,7 @@ fi
 
 # npm packages, pinned by their lock files: schema data for code generation
 # and node-opcua, the real OPC UA peer of the interop tests.
-for dir in tools/schema tests/ua/interop tests/ua/node; do
+for dir in tools/schema tests/ua/interop; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "deps: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

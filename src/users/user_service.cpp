@@ -23,14 +23,18 @@ void count_login(const char* method, status_code result) {
 }
 
 // The rate limit counts per address, not per connection: "10.0.0.7:53211" and "[::1]:4000"
-// lose their port. A bare IPv6 address (several ':' and no brackets) is kept whole.
+// lose their port, also after an edge's prefix ("opc.tcp 10.0.0.7:53211"). A bare IPv6
+// address (several ':' and no brackets) is kept whole.
 std::string address_only(const std::string& source) {
-  if (!source.empty() && source.front() == '[') {
-    const auto close = source.find(']');
-    return close == std::string::npos ? source : source.substr(1, close - 1);
+  const auto space = source.rfind(' ');
+  const std::string prefix = space == std::string::npos ? std::string() : source.substr(0, space + 1);
+  const std::string address = space == std::string::npos ? source : source.substr(space + 1);
+  if (!address.empty() && address.front() == '[') {
+    const auto close = address.find(']');
+    return prefix + (close == std::string::npos ? address : address.substr(1, close - 1));
   }
-  const auto colon = source.find(':');
-  if (colon != std::string::npos && source.find(':', colon + 1) == std::string::npos) return source.substr(0, colon);
+  const auto colon = address.find(':');
+  if (colon != std::string::npos && address.find(':', colon + 1) == std::string::npos) return prefix + address.substr(0, colon);
   return source;
 }
 

@@ -167,15 +167,16 @@ expect_exit nonzero "audit with a bad date" -- "$C" --data-dir d audit --since y
 expect_in "bad date" "BadInvalidArgument" err.txt
 
 # serve runs the edges that exist, says which are missing, and stops cleanly on SIGTERM
-"$C" --data-dir d --set device.mtls_listen=off --set admin.listen=off serve > serve.log 2>&1 &
+ua_port=$(free_port)
+"$C" --data-dir d --set device.mtls_listen=off --set admin.listen=off --set ua.listen=127.0.0.1:$ua_port serve > serve.log 2>&1 &
 serve_pid=$!
 for _ in $(seq 50); do [ -S d/run/device-admission.sock ] && break; sleep 0.1; done
 [ -S d/run/device-admission.sock ] && ok || bad "serve opened the device admission socket"
-expect_exit nonzero "a second serve on the same data directory" -- "$C" --data-dir d --set device.mtls_listen=off --set admin.listen=off serve
+expect_exit nonzero "a second serve on the same data directory" -- "$C" --data-dir d --set device.mtls_listen=off --set admin.listen=off --set ua.listen=off serve
 expect_in "second serve" "already answering" err.txt
 kill -TERM "$serve_pid"; wait "$serve_pid"; serve_rc=$?
 [ "$serve_rc" = 0 ] && ok || bad "serve exits 0 on SIGTERM (got $serve_rc)"
-expect_in "serve log" "not served yet: OPC UA" serve.log
+expect_in "serve log" "OPC UA server opc.tcp://" serve.log
 expect_in "serve log" "castellan stopped" serve.log
 [ ! -e d/run/device-admission.sock ] && ok || bad "the socket is removed on stop"
 

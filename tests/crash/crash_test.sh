@@ -29,7 +29,7 @@ for i in $(seq -f "%03g" 1 20); do "$C" --data-dir d device register "c$i.pem" >
 
 port=$(free_port)
 start_server() {
-  "$C" --data-dir d --set registry.signup_rate=0 --set device.mtls_listen=127.0.0.1:$port serve >> castellan.log 2>&1 &
+  "$C" --data-dir d --set registry.signup_rate=0 --set device.mtls_listen=127.0.0.1:$port --set admin.listen=off --set ua.listen=off serve >> castellan.log 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "device mTLS endpoint" castellan.log && return 0; sleep 0.05; done
   return 1

@@ -13,7 +13,7 @@ port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=
 proxy_port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 "$C" --data-dir d init >/dev/null
 "$C" --data-dir d --set ua.listen=127.0.0.1:$port --set ua.allow_anonymous=true --set ua.allow_none=true \
-  --set trust.mode=accept-any --set device.mtls_listen=off serve >castellan.log 2>&1 &
+  --set trust.mode=accept-any --set device.mtls_listen=off --set admin.listen=off serve >castellan.log 2>&1 &
 sleep 1
 mkdir -p streams
 node "$ROOT/tests/fuzz/ua_recording_proxy.mjs" "$proxy_port" "$port" streams &

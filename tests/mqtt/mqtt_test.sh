@@ -34,7 +34,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout server.key -out server.pem -da
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 cat d/ca/ca.pem other-ca.pem > client-cas.pem
 
-"$C" --data-dir d --set device.mtls_listen=off --set admin.listen=off serve > castellan.log 2>&1 &
+"$C" --data-dir d --set device.mtls_listen=off --set admin.listen=off --set ua.listen=off serve > castellan.log 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -S d/run/device-admission.sock ] && break; sleep 0.1; done
 [ -S d/run/device-admission.sock ] && ok || { bad "castellan's admission socket did not appear"; exit 1; }

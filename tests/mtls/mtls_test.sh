@@ -23,7 +23,7 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stra
 openssl x509 -req -in s.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -days 30 -out stranger.pem 2>/dev/null
 
 port=$(free_port)
-"$C" --data-dir d --set device.mtls_listen=127.0.0.1:$port --set admin.listen=off serve > castellan.log 2>&1 &
+"$C" --data-dir d --set device.mtls_listen=127.0.0.1:$port --set admin.listen=off --set ua.listen=off serve > castellan.log 2>&1 &
 server=$!
 for _ in $(seq 50); do grep -q "device mTLS endpoint" castellan.log && break; sleep 0.1; done
 grep -q "device mTLS endpoint" castellan.log && ok || { bad "the mTLS endpoint did not start"; exit 1; }

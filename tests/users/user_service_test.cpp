@@ -109,11 +109,14 @@ TEST_F(user_service_test, failed_logins_are_rate_limited_per_user_and_source) {
   EXPECT_TRUE(service_->authenticate_password("alice", "s3cret-pass", "10.0.0.10").ok()) << "another source is not blocked";
   EXPECT_EQ(service_->authenticate_password("alice", "s3cret-pass", "10.0.0.9:40000").code(), status_code::BadTooManyOperations)
       << "a new connection from the same address is the same source";
+  for (int i = 0; i < 3; ++i) static_cast<void>(service_->authenticate_password("alice", "wrong-guess", "opc.tcp [fd00::9]:" + std::to_string(4000 + i)));
+  EXPECT_EQ(service_->authenticate_password("alice", "s3cret-pass", "opc.tcp [fd00::9]:5000").code(), status_code::BadTooManyOperations)
+      << "an edge's prefix and an IPv6 port do not make each connection a new source";
   mono_ += 61s;
   EXPECT_TRUE(service_->authenticate_password("alice", "s3cret-pass", "10.0.0.9").ok()) << "the window passed";
   store::audit_filter f;
   f.result = "BadTooManyOperations";
-  EXPECT_EQ(store_->list_audit(f)->size(), 2u);
+  EXPECT_EQ(store_->list_audit(f)->size(), 3u);
 }
 
 TEST_F(user_service_test, password_change_and_removal) {
