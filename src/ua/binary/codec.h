@@ -91,6 +91,16 @@ result<T> decode_all(byte_view data, const type_table* types = nullptr, decode_l
   return value;
 }
 
+// A service message as it travels in a chunk: the NodeId of T's binary encoding, then T.
+template <class T>
+bytes encode_with_type_id(const T& message) {
+  bytes out;
+  binary_writer w(out);
+  encode(w, node_id::numeric(T::binary_encoding_id));
+  encode(w, message);
+  return out;
+}
+
 template <class T>
 bytes encode_all(const T& value) {
   bytes out;

@@ -55,11 +55,7 @@ class ua_client {
     request.request_header.timestamp = date_time::now();
     request.request_header.request_handle = ++handle_;
     request.request_header.timeout_hint = static_cast<std::uint32_t>(options_.timeout.count());
-    bytes body;
-    binary_writer w(body);
-    encode(w, node_id::numeric(Request::binary_encoding_id));
-    encode(w, request);
-    auto raw = exchange(body);
+    auto raw = exchange(encode_with_type_id(request));
     if (!raw) return raw.err();
     binary_reader r(*raw, &standard_types());
     node_id type;

@@ -33,15 +33,6 @@ node_id random_guid_id(std::uint16_t ns) {
   return id;
 }
 
-template <class T>
-bytes encode_with_id(const T& message) {
-  bytes out;
-  binary_writer w(out);
-  encode(w, node_id::numeric(T::binary_encoding_id));
-  encode(w, message);
-  return out;
-}
-
 response_header make_response_header(const request_header& request, status_code result = status_code::Good) {
   response_header h;
   h.timestamp = date_time::now();
@@ -53,7 +44,7 @@ response_header make_response_header(const request_header& request, status_code 
 bytes fault(const request_header& request, status_code code) {
   service_fault f;
   f.response_header = make_response_header(request, code);
-  return encode_with_id(f);
+  return encode_with_type_id(f);
 }
 
 message_security_mode to_wire(security_mode m) { return static_cast<message_security_mode>(static_cast<int>(m)); }
@@ -129,7 +120,7 @@ struct service_dispatcher::impl {
     get_endpoints_response response;
     response.response_header = make_response_header(request.request_header);
     response.endpoints = endpoints(request.endpoint_url);
-    return encode_with_id(response);
+    return encode_with_type_id(response);
   }
 
   bytes find_servers(const find_servers_request& request) {
@@ -139,7 +130,7 @@ struct service_dispatcher::impl {
                         std::find(request.server_uris.begin(), request.server_uris.end(), config.application_uri) !=
                             request.server_uris.end();
     if (wanted) response.servers.push_back(server_description());
-    return encode_with_id(response);
+    return encode_with_type_id(response);
   }
 
   bytes create_session(request_context& context, const create_session_request& request) {
@@ -192,7 +183,7 @@ struct service_dispatcher::impl {
       response.server_signature.algorithm = crypto->asymmetric_signature_uri();
       response.server_signature.signature = std::move(*signature);
     }
-    return encode_with_id(response);
+    return encode_with_type_id(response);
   }
 
   // The crypto that encrypts/signs user tokens under `policy` (empty: the channel's).
@@ -311,7 +302,7 @@ struct service_dispatcher::impl {
     activate_session_response response;
     response.response_header = make_response_header(request.request_header);
     response.server_nonce = s.server_nonce;
-    return encode_with_id(response);
+    return encode_with_type_id(response);
   }
 
   // The activated session a request belongs to, on this channel.
@@ -333,7 +324,7 @@ struct service_dispatcher::impl {
     sessions.close(request.request_header.authentication_token);
     close_session_response response;
     response.response_header = make_response_header(request.request_header);
-    return encode_with_id(response);
+    return encode_with_type_id(response);
   }
 };
 
@@ -392,39 +383,39 @@ bytes service_dispatcher::handle(request_context& context, byte_view request_bod
     case read_request::binary_encoding_id:
       return with_session(static_cast<read_request*>(nullptr), [&](const read_request& q, session& ses) {
         counters_.reads++;
-        return encode_with_id(s.nodes.read(q, ses));
+        return encode_with_type_id(s.nodes.read(q, ses));
       });
     case write_request::binary_encoding_id:
       return with_session(static_cast<write_request*>(nullptr),
-                          [&](const write_request& q, session& ses) { return encode_with_id(s.nodes.write(q, ses)); });
+                          [&](const write_request& q, session& ses) { return encode_with_type_id(s.nodes.write(q, ses)); });
     case browse_request::binary_encoding_id:
       return with_session(static_cast<browse_request*>(nullptr),
-                          [&](const browse_request& q, session& ses) { return encode_with_id(s.nodes.browse(q, ses)); });
+                          [&](const browse_request& q, session& ses) { return encode_with_type_id(s.nodes.browse(q, ses)); });
     case browse_next_request::binary_encoding_id:
       return with_session(static_cast<browse_next_request*>(nullptr),
-                          [&](const browse_next_request& q, session& ses) { return encode_with_id(s.nodes.browse_next(q, ses)); });
+                          [&](const browse_next_request& q, session& ses) { return encode_with_type_id(s.nodes.browse_next(q, ses)); });
     case translate_browse_paths_to_node_ids_request::binary_encoding_id:
       return with_session(static_cast<translate_browse_paths_to_node_ids_request*>(nullptr),
                           [&](const translate_browse_paths_to_node_ids_request& q, session& ses) {
-                            return encode_with_id(s.nodes.translate(q, ses));
+                            return encode_with_type_id(s.nodes.translate(q, ses));
                           });
     case call_request::binary_encoding_id:
       return with_session(static_cast<call_request*>(nullptr),
-                          [&](const call_request& q, session& ses) { return encode_with_id(s.nodes.call(q, ses)); });
+                          [&](const call_request& q, session& ses) { return encode_with_type_id(s.nodes.call(q, ses)); });
     case register_nodes_request::binary_encoding_id:
       return with_session(static_cast<register_nodes_request*>(nullptr), [&](const register_nodes_request& q, session&) {
         register_nodes_response response;
         response.response_header = make_response_header(q.request_header);
         if (q.nodes_to_register.empty()) response.response_header.service_result = status_code::BadNothingToDo;
         response.registered_node_ids = q.nodes_to_register;  // our NodeIds are already as fast as they get
-        return encode_with_id(response);
+        return encode_with_type_id(response);
       });
     case unregister_nodes_request::binary_encoding_id:
       return with_session(static_cast<unregister_nodes_request*>(nullptr), [&](const unregister_nodes_request& q, session&) {
         unregister_nodes_response response;
         response.response_header = make_response_header(q.request_header);
         if (q.nodes_to_unregister.empty()) response.response_header.service_result = status_code::BadNothingToDo;
-        return encode_with_id(response);
+        return encode_with_type_id(response);
       });
     default: {
       // Unknown or unsupported: the request header is the first field of every request.

@@ -4,19 +4,6 @@
 
 namespace castellan::ua {
 
-namespace {
-
-template <class T>
-bytes encode_with_id(const T& message) {
-  bytes out;
-  binary_writer w(out);
-  encode(w, node_id::numeric(T::binary_encoding_id));
-  encode(w, message);
-  return out;
-}
-
-}  // namespace
-
 client_channel::client_channel(const client_channel_config& config) : config_(config), negotiated_(config.limits) {}
 client_channel::~client_channel() = default;
 
@@ -113,7 +100,7 @@ void client_channel::send_open(bool renew) {
     security.receiver_thumbprint = std::move(thumbprint);
   }
   open_request_id_ = next_request_id_++;
-  auto sealed = seal_asymmetric(*crypto_, channel_id_, security, {next_sequence_++, open_request_id_}, encode_with_id(request));
+  auto sealed = seal_asymmetric(*crypto_, channel_id_, security, {next_sequence_++, open_request_id_}, encode_with_type_id(request));
   if (!sealed) return fail(sealed.code(), sealed.err().message);
   output_.insert(output_.end(), sealed->begin(), sealed->end());
   renewing_ = renew;
@@ -207,7 +194,7 @@ void client_channel::close() {
   request.request_header.timestamp = date_time::now();
   const symmetric_sealing sealing{*crypto_, current_->client_keys, config_.mode, channel_id_, current_->id,
                                   negotiated_.send_buffer_size, negotiated_.max_chunk_count};
-  auto chunks = seal_symmetric(sealing, message_type::close, next_sequence_, next_request_id_++, encode_with_id(request));
+  auto chunks = seal_symmetric(sealing, message_type::close, next_sequence_, next_request_id_++, encode_with_type_id(request));
   if (chunks) {
     for (const auto& c : *chunks) output_.insert(output_.end(), c.begin(), c.end());
   }

@@ -37,15 +37,6 @@ result<std::vector<pki::certificate>> parse_chain(byte_view der) {
   return chain;
 }
 
-template <class T>
-bytes encode_with_id(const T& message) {
-  bytes out;
-  binary_writer w(out);
-  encode(w, node_id::numeric(T::binary_encoding_id));
-  encode(w, message);
-  return out;
-}
-
 }  // namespace
 
 server_channel::server_channel(const server_channel_config& config, std::uint32_t channel_id)
@@ -262,7 +253,7 @@ void server_channel::on_open(byte_view chunk) {
     reply_security.receiver_thumbprint = std::move(thumbprint);
   }
   auto sealed = seal_asymmetric(*crypto_, channel_id_, reply_security,
-                                {next_send_sequence_++, opened->sequence.request_id}, encode_with_id(response));
+                                {next_send_sequence_++, opened->sequence.request_id}, encode_with_type_id(response));
   if (!sealed) return fail(status_code::BadInternalError, sealed.err().message);
   output_.insert(output_.end(), sealed->begin(), sealed->end());
 
@@ -338,7 +329,7 @@ void server_channel::send_chunks(message_type type, std::uint32_t request_id, by
     service_fault fault;
     fault.response_header.timestamp = config_.now();
     fault.response_header.service_result = status_code::BadResponseTooLarge;
-    const auto fault_body = encode_with_id(fault);
+    const auto fault_body = encode_with_type_id(fault);
     return send_chunks(type, request_id, fault_body, with);
   }
   auto chunks = seal_symmetric(sealing, type, next_send_sequence_, request_id, body);
