@@ -95,7 +95,7 @@ localized_text structure_codec type_table extension_object variant_value variant
 binary_reader binary_writer depth_guard decode_limits encode decode decode_all encode_all decode_array_length
 milliseconds_between add_milliseconds status_code enum_name bytes byte_view result`.split(/\s+/));
 // Members every generated structure has.
-const memberNames = new Set(["codec", "data_type_id", "binary_encoding_id"]);
+const memberNames = new Set(["codec", "data_type_id", "binary_encoding_id", "structure_codec"]);
 
 function snake(name) {
   return name
