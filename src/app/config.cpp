@@ -228,6 +228,15 @@ std::vector<config_key> build_keys() {
                     c.ua.max_channels = static_cast<std::uint32_t>(*n);
                     return {};
                   }});
+  keys.push_back({"ua.registry_gate", "bool", "false",
+                  "OPC UA client certificates must also pass the device registry (one device, one certificate; "
+                  "revoked and deactivated ones are refused).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("ua.registry_gate", v);
+                    if (!b) return b.err();
+                    c.ua.registry_gate = *b;
+                    return {};
+                  }});
   keys.push_back({"admin.listen", "string", "0.0.0.0:8443",
                   "host:port of the admin HTTPS API (REST, /metrics, /healthz); \"off\" to not serve it.",
                   [](config& c, const std::string& v) -> result<void> {

@@ -26,6 +26,7 @@ struct ua_settings {
   bool detailed_errors = false;
   std::uint32_t max_sessions = 10'000;
   std::uint32_t max_channels = 10'000;
+  bool registry_gate = false;  // OPC UA certificates must also pass the device registry
 };
 
 // The admin HTTPS API (admin.* keys).

@@ -84,7 +84,11 @@ unsigned short opcua_edge::port() const { return parts_->listener->port(); }
 const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessions; }
 
 result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
-                                                      const key_pair& own, ua::identity_checks identities) {
+                                                      registry::registry_service* registry, const key_pair& own,
+                                                      ua::identity_checks identities) {
+  if (c.ua.registry_gate && !registry) {
+    return make_error(status_code::BadConfigurationError, "ua.registry_gate needs registry.enabled");
+  }
   auto listen = split_listen(c.ua.listen);
   if (!listen) return listen.err();
   auto p = std::make_unique<parts>();
@@ -122,15 +126,21 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
     return false;
   };
   const bool detailed = c.ua.detailed_errors;
-  ch.check_certificate = [&trust, detailed](const std::vector<pki::certificate>& chain, const std::string& policy_uri) {
+  registry::registry_service* gate = c.ua.registry_gate ? registry : nullptr;
+  ch.check_certificate = [&trust, gate, detailed](const std::vector<pki::certificate>& chain, const std::string& policy_uri) {
     trust::validation_request request;
     request.chain = chain;
     request.use = trust::certificate_use::client;
     if (auto limits = trust::security_policy_by_name(policy_uri)) request.policy = *limits;
     const auto verdict = trust.admit(request, trust::actor{chain.empty() ? "?" : chain.front().thumbprint(), "opc.tcp"}, "opc.tcp");
-    if (verdict.ok()) return status_code::Good;
+    status_code status = verdict.status;
+    if (verdict.ok() && gate) {
+      // One device, one certificate: the registry's status (and automatic registration) too.
+      status = gate->admit(registry::connection{chain, "", "", "opc.tcp"}).status;
+    }
+    if (is_good(status)) return status_code::Good;
     // Part 4 advises one code for every refusal so a probing client learns nothing.
-    return detailed ? verdict.status : status_code::BadSecurityChecksFailed;
+    return detailed ? status : status_code::BadSecurityChecksFailed;
   };
 
   p->sessions = std::make_unique<ua::session_manager>(s.max_sessions);

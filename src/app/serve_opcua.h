@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "app/own_certificate.h"
+#include "registry/registry_service.h"
 #include "trust/trust_service.h"
 #include "ua/server/service_dispatcher.h"
 
@@ -14,8 +15,10 @@ namespace castellan::app {
 
 class opcua_edge {
  public:
+  // `registry` may be null (registry disabled); with ua.registry_gate it must not be.
   static result<std::unique_ptr<opcua_edge>> start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
-                                                   const key_pair& own, ua::identity_checks identities);
+                                                   registry::registry_service* registry, const key_pair& own,
+                                                   ua::identity_checks identities);
   ~opcua_edge();
   void stop();
   unsigned short port() const;

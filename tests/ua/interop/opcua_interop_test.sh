@@ -11,10 +11,11 @@ PEER="node $HERE/ua_peer.mjs"
 [ -d "$HERE/node_modules/node-opcua-client" ] || { echo "node-opcua missing: run make deps" >&2; exit 1; }
 
 work=$(mktemp -d)
-trap 'kill $server $node_server 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $server $node_server $gate 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 server=""
 node_server=""
+gate=""
 
 port=$(free_port)
 url="opc.tcp://127.0.0.1:$port"
@@ -149,6 +150,26 @@ r=$(client session-timeout $S --session-timeout 2000)
 [ "$(field .revised_timeout_ms "$r")" = 2000 ] && ok || bad "session timeout revised: $r"
 # node-opcua either reports the expiry or quietly recreates the session: both prove it was gone.
 [[ "$(field .status_after_idle "$r")" == Bad* || "$(field .recreated "$r")" == true ]] && ok || bad "an idle session expires: $r"
+
+# --- ua.registry_gate: one device, one certificate for OPC UA clients too ---------------------------
+gate_port=$(free_port)
+"$C" --data-dir g init >/dev/null
+"$C" --data-dir g ca create --cn "Plant CA" --key rsa4096 >/dev/null
+"$C" --data-dir g cert issue --cn plc-7 --uri urn:plant:plc-7 --key rsa2048 --out plc7 >/dev/null
+"$C" --data-dir g --set ua.listen=127.0.0.1:$gate_port --set ua.registry_gate=true --set trust.mode=trusted-ca \
+  --set ua.allow_anonymous=true --set ua.detailed_errors=true --set device.mtls_listen=off "${extra[@]}" serve >gate.log 2>&1 &
+gate=$!
+for _ in $(seq 50); do "$C" --data-dir g ua endpoints --url "opc.tcp://127.0.0.1:$gate_port" >/dev/null 2>&1 && break; sleep 0.2; done
+gate_client() { timeout 60 $PEER client connect --url "opc.tcp://127.0.0.1:$gate_port" --pki pki-gate $S --cert plc7.pem \
+  --key plc7.key.pem --app-uri urn:plant:plc-7 2>/dev/null | tail -1; }
+r=$(gate_client)
+[ "$(field .ok "$r")" = true ] && ok || bad "a client certificate from a registered CA registers itself and connects: $r"
+device=$("$C" --json --data-dir g device list | jq -r '.items[0].id // empty')
+[ -n "$device" ] && ok || bad "the OPC UA client is now a registered device"
+"$C" --data-dir g device revoke "$device" >/dev/null
+r=$(gate_client)
+[ "$(field .ok "$r")" = false ] && grep -q BadCertificateRevoked gate.log && ok || bad "a revoked device is refused at OpenSecureChannel: $r"
+kill -TERM $gate; wait $gate 2>/dev/null
 
 # --- castellan's client against node-opcua's server -----------------------------------------------
 node_port=$(free_port)
