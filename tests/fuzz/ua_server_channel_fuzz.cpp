@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Split the input where the fuzzer put 0xFE 0xFE, so chunk boundaries vary too.
   std::size_t start = 0;
   for (std::size_t i = 0; i + 1 < size; ++i) {
-    if (data[i] == 0xFE && data[i + 1] == 0xFE) {
+    if (i >= start && data[i] == 0xFE && data[i + 1] == 0xFE) {
       channel.receive(byte_view(data + start, i - start));
       start = i + 2;
     }

@@ -324,13 +324,19 @@ void server_channel::on_symmetric(byte_view chunk) {
 void server_channel::send_chunks(message_type type, std::uint32_t request_id, byte_view body, const token& with) {
   const symmetric_sealing sealing{*crypto_, with.server_keys, mode_, channel_id_, with.id, negotiated_.send_buffer_size,
                                   peer_max_chunk_count_};
+  bytes fault_body;
   if (peer_max_message_size_ != 0 && body.size() > peer_max_message_size_) {
-    // Too big for the client: answer with a fault instead (it is small).
+    // Too big for the client: answer with a (small) fault instead; when even that does not
+    // fit, the client announced a limit no response can meet.
     service_fault fault;
     fault.response_header.timestamp = config_.now();
     fault.response_header.service_result = status_code::BadResponseTooLarge;
-    const auto fault_body = encode_with_type_id(fault);
-    return send_chunks(type, request_id, fault_body, with);
+    fault_body = encode_with_type_id(fault);
+    if (fault_body.size() > peer_max_message_size_) {
+      return fail(status_code::BadResponseTooLarge, "the client's MaxMessageSize of " + std::to_string(peer_max_message_size_) +
+                                                        " bytes is smaller than any response");
+    }
+    body = fault_body;
   }
   auto chunks = seal_symmetric(sealing, type, next_send_sequence_, request_id, body);
   if (!chunks) return fail(chunks.code(), chunks.err().message);

@@ -224,6 +224,31 @@ TEST(Channel, ARequestOverTheMessageSizeIsRefused) {
   EXPECT_FALSE(h.server->next_request().has_value());
 }
 
+TEST(Channel, AResponseOverTheClientsMaxMessageSizeBecomesAFault) {
+  {
+    harness h;
+    h.client_config.limits.max_message_size = 60;
+    ASSERT_TRUE(h.open());
+    const auto answer = h.round_trip(pattern(100));
+    binary_reader r(answer, &standard_types());
+    node_id type;
+    decode(r, type);
+    EXPECT_EQ(type.ns0_numeric(), service_fault::binary_encoding_id);
+    service_fault fault;
+    decode(r, fault);
+    EXPECT_EQ(fault.response_header.service_result, status_code::BadResponseTooLarge);
+  }
+  {
+    // Found by ua_server_channel_fuzz: a limit too small even for the fault once made the
+    // server recurse until its stack ran out. Now the channel closes with the reason.
+    harness h;
+    h.client_config.limits.max_message_size = 10;
+    ASSERT_TRUE(h.open());
+    h.round_trip(pattern(100));
+    EXPECT_EQ(h.server->close_reason(), status_code::BadResponseTooLarge);
+  }
+}
+
 TEST(Channel, GarbageNeverCrashesTheServer) {
   // Every prefix and bit flip of a valid exchange: the server either continues or closes
   // with a Bad code, and answers nothing but Acknowledge, OPN, MSG or ERR.
