@@ -110,7 +110,7 @@ class connection : public std::enable_shared_from_this<connection> {
   listener_options options_;
   std::atomic<std::size_t>& open_count_;
   std::string remote_;
-  std::array<std::uint8_t, 16384> buffer_{};
+  std::array<std::uint8_t, 8192> buffer_{};  // one read; chunks are assembled in the channel
   std::deque<bytes> pending_;
   bool closed_ = false;
   bool released_ = false;
