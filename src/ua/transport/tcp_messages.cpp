@@ -44,6 +44,25 @@ bytes with_header(message_type type, Body&& write_body) {
   return out;
 }
 
+// Hello and Acknowledge open with the same five fields: version, buffer sizes and limits.
+template <class M>
+void decode_sizes(binary_reader& r, M& m) {
+  decode(r, m.protocol_version);
+  decode(r, m.receive_buffer_size);
+  decode(r, m.send_buffer_size);
+  decode(r, m.max_message_size);
+  decode(r, m.max_chunk_count);
+}
+
+template <class M>
+void encode_sizes(binary_writer& w, const M& m) {
+  encode(w, m.protocol_version);
+  encode(w, m.receive_buffer_size);
+  encode(w, m.send_buffer_size);
+  encode(w, m.max_message_size);
+  encode(w, m.max_chunk_count);
+}
+
 void decode_url(binary_reader& r, std::string& url) {
   decode(r, url);
   if (r.ok() && url.size() > max_endpoint_url_length) r.fail(status_code::BadTcpEndpointUrlInvalid, "endpoint URL too long");
@@ -52,20 +71,12 @@ void decode_url(binary_reader& r, std::string& url) {
 }  // namespace
 
 void decode(binary_reader& r, hello_message& m) {
-  decode(r, m.protocol_version);
-  decode(r, m.receive_buffer_size);
-  decode(r, m.send_buffer_size);
-  decode(r, m.max_message_size);
-  decode(r, m.max_chunk_count);
+  decode_sizes(r, m);
   decode_url(r, m.endpoint_url);
 }
 
 void decode(binary_reader& r, acknowledge_message& m) {
-  decode(r, m.protocol_version);
-  decode(r, m.receive_buffer_size);
-  decode(r, m.send_buffer_size);
-  decode(r, m.max_message_size);
-  decode(r, m.max_chunk_count);
+  decode_sizes(r, m);
 }
 
 void decode(binary_reader& r, error_message& m) {
@@ -80,22 +91,14 @@ void decode(binary_reader& r, reverse_hello_message& m) {
 
 bytes encode_message(const hello_message& m) {
   return with_header(message_type::hello, [&](binary_writer& w) {
-    encode(w, m.protocol_version);
-    encode(w, m.receive_buffer_size);
-    encode(w, m.send_buffer_size);
-    encode(w, m.max_message_size);
-    encode(w, m.max_chunk_count);
+    encode_sizes(w, m);
     encode(w, m.endpoint_url);
   });
 }
 
 bytes encode_message(const acknowledge_message& m) {
   return with_header(message_type::acknowledge, [&](binary_writer& w) {
-    encode(w, m.protocol_version);
-    encode(w, m.receive_buffer_size);
-    encode(w, m.send_buffer_size);
-    encode(w, m.max_message_size);
-    encode(w, m.max_chunk_count);
+    encode_sizes(w, m);
   });
 }
 
