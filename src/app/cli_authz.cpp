@@ -6,6 +6,9 @@
 
 #include "app/authz_services.h"
 #include "app/cli_context.h"
+#include "app/own_certificate.h"
+#include "app/ua_client_options.h"
+#include "ua/client/ua_client.h"
 #include "authz/identity_mapping.h"
 #include "authz/token_verifier.h"
 #include "core/files.h"
@@ -237,6 +240,118 @@ void add_rule_commands(CLI::App* authz, command_fn& selected) {
   }
 }
 
+// What `token request` and `token refresh` need to reach an AuthorizationService.
+struct token_client_options {
+  std::string url;
+  std::string service = "default";
+  std::string resource;  // default: the server's ApplicationUri
+  std::string policy = "Basic256Sha256";
+  std::string mode = "SignAndEncrypt";
+  std::string cert;  // the application certificate (default: castellan's own, which the server must trust)
+  std::string key;
+  std::string user;  // the session's identity (implicit use); anonymous without
+  std::string password;
+  std::string as_user;  // an explicit UserName identity given to the method
+  std::string as_password;
+  std::string refresh_token;
+};
+
+void add_token_client_options(CLI::App* cmd, token_client_options& o) {
+  cmd->add_option("--url", o.url, "opc.tcp://HOST:PORT of the AuthorizationService")->required();
+  cmd->add_option("--service", o.service, "the service's name under Objects/AuthorizationServices (default: default)");
+  cmd->add_option("--resource", o.resource, "ResourceId: the target server's ApplicationUri (default: this server's)");
+  cmd->add_option("--policy", o.policy, "security policy (default Basic256Sha256)");
+  cmd->add_option("--mode", o.mode, "Sign or SignAndEncrypt (the service needs SignAndEncrypt)");
+  cmd->add_option("--cert", o.cert, "application certificate PEM (default: castellan's own)");
+  cmd->add_option("--key", o.key, "its private key PEM");
+  cmd->add_option("--user", o.user, "log the session in as this user (implicit use)");
+  cmd->add_option("--password", o.password, "the session user's password");
+}
+
+// Connects, opens and activates a session, and finds the service's method ids.
+struct token_session {
+  std::unique_ptr<key_pair> identity;  // outlives the client, which signs with it
+  ua::ua_client client;
+  ua::node_id object;
+  std::uint16_t gds = 0;
+  std::string resource;
+};
+
+result<std::unique_ptr<token_session>> open_token_session(cli_context& ctx, const token_client_options& o) {
+  auto c = ctx.cfg();
+  if (!c) return c.err();
+  auto mode = parse_mode(o.mode);
+  if (!mode) return mode.err();
+  const auto own = own_paths::in((*c)->data_dir);
+  auto pair = load_pair(o.cert.empty() ? own.cert : std::filesystem::path(o.cert), o.key.empty() ? own.key : std::filesystem::path(o.key));
+  if (!pair) return pair.err();
+  auto s = std::make_unique<token_session>();
+  s->identity = std::make_unique<key_pair>(std::move(*pair));
+  ua::client_options options;
+  options.url = o.url;
+  options.policy_uri = policy_uri(o.policy);
+  options.mode = *mode;
+  options.certificate = &s->identity->cert;
+  options.key = &s->identity->key;
+  const auto uris = s->identity->cert.san_uris();
+  options.application_uri = uris.empty() ? (*c)->application_uri : uris.front();
+  if (auto r = s->client.connect(options); !r) return r.err();
+  if (auto r = s->client.create_session("castellan token", 60'000); !r) return r.err();
+  if (auto r = o.user.empty() ? s->client.activate_anonymous() : s->client.activate_user(o.user, o.password); !r) return r.err();
+  ua::read_value_id ns;
+  ns.node_id = ua::node_id::numeric(2255);
+  ns.attribute_id = 13;
+  ua::read_value_id servers;
+  servers.node_id = ua::node_id::numeric(2254);
+  servers.attribute_id = 13;
+  auto values = s->client.read({ns, servers});
+  if (!values) return values.err();
+  if (values->results.size() == 2 && values->results[0].value) {
+    const auto& v = *values->results[0].value;
+    for (std::size_t i = 0; i < v.values.size(); ++i) {
+      if (const auto* t = std::get_if<std::string>(&v.values[i]); t && *t == "http://opcfoundation.org/UA/GDS/") s->gds = static_cast<std::uint16_t>(i);
+    }
+  }
+  if (s->gds == 0) return make_error(status_code::BadNotFound, o.url + " serves no GDS namespace (no AuthorizationService)");
+  s->resource = o.resource;
+  if (s->resource.empty() && values->results[1].value && !values->results[1].value->values.empty()) {
+    if (const auto* t = std::get_if<std::string>(&values->results[1].value->values.front())) s->resource = *t;
+  }
+  s->object = ua::node_id(1, "authz/" + o.service);
+  return s;
+}
+
+// Calls one method of the service; the outputs, or the method's StatusCode as the error.
+result<std::vector<ua::variant>> call_service(token_session& s, std::uint32_t method, std::vector<ua::variant> inputs) {
+  ua::call_method_request m;
+  m.object_id = s.object;
+  m.method_id = ua::node_id(s.gds, method);
+  m.input_arguments = std::move(inputs);
+  auto r = s.client.call({m});
+  if (!r) return r.err();
+  if (r->results.empty()) return make_error(status_code::BadUnexpectedError, "empty Call response");
+  if (!is_good(r->results.front().status_code)) {
+    return make_error(r->results.front().status_code, "the AuthorizationService refused the request");
+  }
+  return r->results.front().output_arguments;
+}
+
+int print_tokens(cli_context& ctx, const std::vector<ua::variant>& out) {
+  auto text = [&](std::size_t i) {
+    const auto* t = i < out.size() ? out[i].get_if<std::string>() : nullptr;
+    return t ? *t : std::string{};
+  };
+  if (ctx.json()) {
+    nlohmann::json j = {{"access_token", text(0)}};
+    if (out.size() >= 3) j["refresh_token"] = text(2);
+    ctx.print(j);
+  } else {
+    ctx.print(text(0));
+    if (out.size() >= 3 && !text(2).empty()) std::cerr << "refresh token: " << text(2) << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_authz_commands(CLI::App& app, command_fn& selected) {
@@ -247,6 +362,52 @@ void add_authz_commands(CLI::App& app, command_fn& selected) {
 
   auto* tokens = app.add_subcommand("token", "AccessTokens (JWT) of AuthorizationServices");
   tokens->require_subcommand(1);
+  {
+    auto* request = tokens->add_subcommand(
+        "request", "Ask an AuthorizationService for an AccessToken (implicit use; --as-user for a UserName identity)");
+    auto o = std::make_shared<token_client_options>();
+    add_token_client_options(request, *o);
+    request->add_option("--as-user", o->as_user, "request for this user (Start/FinishRequestToken with a UserName identity)");
+    request->add_option("--as-password", o->as_password, "that user's password");
+    request->callback([&selected, o] {
+      selected = [o](cli_context& ctx) {
+        auto s = open_token_session(ctx, *o);
+        if (!s) return ctx.fail(s.err());
+        if (o->as_user.empty()) {
+          auto out = call_service(**s, 969, {ua::variant{}, ua::variant::scalar((*s)->resource)});
+          if (!out) return ctx.fail(out.err());
+          return print_tokens(ctx, *out);
+        }
+        auto started = call_service(**s, 95, {ua::variant::scalar((*s)->resource), ua::variant::scalar(std::string("username")),
+                                              ua::variant::scalar(bytes{})});
+        if (!started) return ctx.fail(started.err());
+        ua::user_name_identity_token id;
+        id.policy_id = "username";
+        id.user_name = o->as_user;
+        id.password = bytes(o->as_password.begin(), o->as_password.end());
+        auto out = call_service(**s, 98, {started->at(1), ua::variant::array(std::vector<std::string>{}, ua::builtin_type::string),
+                                          ua::variant::scalar(ua::extension_object::from(id)),
+                                          ua::variant::scalar(ua::extension_object::from(ua::signature_data{}))});
+        if (!out) return ctx.fail(out.err());
+        return print_tokens(ctx, *out);
+      };
+    });
+  }
+  {
+    auto* refresh = tokens->add_subcommand("refresh", "Trade a refresh token for a new AccessToken (and a new refresh token)");
+    auto o = std::make_shared<token_client_options>();
+    add_token_client_options(refresh, *o);
+    refresh->add_option("--refresh-token", o->refresh_token, "the refresh token (cstr_…)")->required();
+    refresh->callback([&selected, o] {
+      selected = [o](cli_context& ctx) {
+        auto s = open_token_session(ctx, *o);
+        if (!s) return ctx.fail(s.err());
+        auto out = call_service(**s, 64, {ua::variant::scalar((*s)->resource), ua::variant::scalar(o->refresh_token)});
+        if (!out) return ctx.fail(out.err());
+        return print_tokens(ctx, *out);
+      };
+    });
+  }
   auto* cmd = tokens->add_subcommand("verify", "Verify an AccessToken as a target server would; prints its claims");
   auto text = std::make_shared<std::string>();
   auto certificate = std::make_shared<std::string>();

@@ -268,6 +268,20 @@ std::vector<config_key> build_keys() {
                     c.authz.request_timeout_s = static_cast<std::uint32_t>(*n);
                     return {};
                   }});
+  keys.push_back({"authz.identity_providers", "list", "[]",
+                  "Identity providers for the chained use case: \"ISSUER_URI=CERTIFICATE_FILE\" each; their JWTs (audience: "
+                  "castellan's ApplicationUri) are accepted as IssuedToken identities by the AuthorizationService.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto items = split_list(v);
+                    for (const auto& i : items) {
+                      if (i.find('=') == std::string::npos || i.front() == '=' || i.back() == '=') {
+                        return make_error(status_code::BadConfigurationError,
+                                          "authz.identity_providers: '" + i + "' is not ISSUER_URI=CERTIFICATE_FILE");
+                      }
+                    }
+                    c.authz.identity_providers = std::move(items);
+                    return {};
+                  }});
   keys.push_back({"admin.listen", "string", "0.0.0.0:8443",
                   "host:port of the admin HTTPS API (REST, /metrics, /healthz); \"off\" to not serve it.",
                   [](config& c, const std::string& v) -> result<void> {

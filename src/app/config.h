@@ -35,6 +35,9 @@ struct authz_settings {
   std::vector<std::string> requestors{"*"};  // AccessTokenRequestor: "*" = every trusted application
   bool accept_tokens = true;               // our endpoints accept our services' AccessTokens
   std::uint32_t request_timeout_s = 60;    // StartRequestToken → FinishRequestToken
+  // The chained use case: identity providers whose JWTs are IssuedToken identities,
+  // "ISSUER_URI=CERTIFICATE_FILE" each (audience: castellan's ApplicationUri).
+  std::vector<std::string> identity_providers;
 };
 
 // The admin HTTPS API (admin.* keys).

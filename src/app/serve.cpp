@@ -11,6 +11,8 @@
 #include "app/serve_opcua.h"
 #include "app/authz_services.h"
 #include "app/serve_authz.h"
+#include "core/files.h"
+#include "pki/encoding.h"
 
 namespace castellan::app {
 
@@ -82,6 +84,25 @@ int run_server(cli_context& ctx) {
       if (!verdict.ok()) return make_error(verdict.status, "user certificate " + cert.thumbprint() + " is not trusted");
       return {};
     };
+    // The chained use case: JWTs of configured identity providers are identities too.
+    if (!(*c)->authz.identity_providers.empty()) {
+      std::vector<authz::trusted_issuer> providers;
+      for (const auto& entry : (*c)->authz.identity_providers) {
+        const auto eq = entry.find('=');
+        auto data = read_file(entry.substr(eq + 1));
+        if (!data) return ctx.fail(data.err());
+        auto certs = pki::parse_certificates(*data, entry.substr(eq + 1));
+        if (!certs || certs->empty()) {
+          return ctx.fail(make_error(status_code::BadConfigurationError, "authz.identity_providers: no certificate in " + entry.substr(eq + 1)));
+        }
+        providers.push_back({entry.substr(0, eq), certs->front()});
+      }
+      authz::token_verifier_options verify;
+      verify.audience = (*c)->application_uri;
+      auto v = authz::token_verifier::create(std::move(providers), verify);
+      if (!v) return ctx.fail(v.err());
+      options.identity_providers = std::make_shared<const authz::token_verifier>(std::move(*v));
+    }
     options.requestors = (*c)->authz.requestors;
     options.request_timeout = std::chrono::seconds((*c)->authz.request_timeout_s);
     options.node = (*c)->node_name;

@@ -186,6 +186,7 @@ result<identity_facts> authorization_service::resolve_identity(const caller& who
       if (!claims) return make_error(status_code::BadIdentityTokenRejected, claims.err().message);
       f.user = claims->subject;
       f.user_roles = std::move(claims->roles);
+      f.groups = std::move(claims->groups);
       return f;
     }
   }
@@ -330,14 +331,14 @@ result<started_request> authorization_service::start_request(const service_keys&
   if (static_cast<std::size_t>(mine) >= options_.max_pending_per_session) {
     return refuse(make_error(status_code::BadTooManyOperations, "too many unfinished token requests in this session"));
   }
-  pending_[out.request_id] = pending_request{who.session_key, service.record.name, resource, policy_id, policy->kind,
+  pending_[to_hex(out.request_id)] = pending_request{who.session_key, service.record.name, resource, policy_id, policy->kind,
                                              requestor_data, out.service_data, now + options_.request_timeout};
   return out;
 }
 
 result<pending_request_view> authorization_service::pending(const caller& who, const bytes& request_id) {
   std::lock_guard lock(pending_mutex_);
-  const auto it = pending_.find(request_id);
+  const auto it = pending_.find(to_hex(request_id));
   if (it == pending_.end() || it->second.session_key != who.session_key || it->second.expires <= clock_.now()) {
     return make_error(status_code::BadNotFound, "RequestId is unknown, used or expired");
   }
@@ -351,7 +352,7 @@ result<issued_tokens> authorization_service::finish_request(const service_keys& 
   pending_request request;
   {
     std::lock_guard lock(pending_mutex_);
-    const auto it = pending_.find(request_id);
+    const auto it = pending_.find(to_hex(request_id));
     // Single use: taken out whatever happens next.
     if (it == pending_.end() || it->second.session_key != who.session_key || it->second.service != service.record.name ||
         it->second.expires <= clock_.now()) {

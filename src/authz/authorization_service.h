@@ -171,7 +171,7 @@ class authorization_service {
   mutable std::atomic<std::int64_t> rules_loaded_ms_{0};
 
   std::mutex pending_mutex_;
-  std::map<bytes, pending_request> pending_;
+  std::map<std::string, pending_request> pending_;  // by the RequestId in hex
   std::atomic<std::uint64_t> issued_{0};
 };
 

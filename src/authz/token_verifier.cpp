@@ -94,7 +94,9 @@ result<access_token_claims> token_verifier::verify(std::string_view token, sys_t
   out.client_thumbprint = string_claim(claims, "ua:client_thumbprint");
   auto audience = strings_claim(claims, "aud");
   auto roles = strings_claim(claims, "roles");
-  if (!audience || !roles) return invalid("aud or roles is not a string array");
+  auto groups = strings_claim(claims, "groups");
+  if (!audience || !roles || !groups) return invalid("aud, roles or groups is not a string array");
+  out.groups = std::move(*groups);
   out.audience = std::move(*audience);
   out.roles = std::move(*roles);
   const auto exp = numeric_date(claims, "exp");

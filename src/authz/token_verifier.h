@@ -30,6 +30,7 @@ struct access_token_claims {
   std::string subject;
   std::vector<std::string> audience;
   std::vector<std::string> roles;
+  std::vector<std::string> groups;     // "groups", as identity providers put them (Part 18 GroupId)
   std::string client_application_uri;  // "client_id"
   std::string client_thumbprint;       // SHA-1 of the requesting application's certificate, upper hex
   std::string token_id;                // "jti"

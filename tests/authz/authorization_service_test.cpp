@@ -44,7 +44,9 @@ class AuthorizationServiceTest : public ::testing::Test {
       if (!id) return id.err();
       return {};
     }));
-    if (service) ASSERT_TRUE(service->reload_rules());
+    if (service) {
+      ASSERT_TRUE(service->reload_rules());
+    }
   }
 
   caller session(kind k = kind::user_name, std::string user = "alice", std::string key = "s1") {

@@ -6,6 +6,7 @@
 # issued token (the session holds the token's roles). Usage: authz_interop_test.sh CASTELLAN
 set -u
 C=$(realpath "$1")
+BUILD_EXAMPLE=$(dirname "$C")/examples/token_verifier_example
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../support/harness.sh"
 PEER="node $HERE/authz_peer.mjs"
@@ -34,13 +35,17 @@ mkcert() {  # NAME URI
     -addext "extendedKeyUsage=clientAuth,serverAuth" -addext "basicConstraints=critical,CA:FALSE" 2>/dev/null
 }
 mkcert bob urn:users:bob
+# An identity provider (the chained use case): its P-256 key signs JWTs castellan accepts as identities.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout idp.key -out idp.pem -days 30 \
+  -subj "/CN=identity provider" -addext "subjectAltName=URI:urn:test:idp" 2>/dev/null
+"$C" --data-dir d authz rule add Supervisor --criteria GroupId:operators >/dev/null
 mkcert other urn:castellan-authz-interop:other
 "$C" --data-dir d trust add bob.pem other.pem >/dev/null && ok || bad "trust the user certificate and the second application"
 bob_thumb=$("$C" --json --data-dir d trust list --state trusted | jq -r '.[] | select(.subject | test("bob")) | .thumbprint')
 "$C" --data-dir d authz rule add Engineer --criteria "Thumbprint:$bob_thumb" >/dev/null
 
 "$C" --data-dir d --set ua.listen=127.0.0.1:$port --set ua.allow_anonymous=true --set device.mtls_listen=off \
-  --set admin.listen=off serve >>castellan.log 2>&1 &
+  --set admin.listen=off --set "authz.identity_providers=urn:test:idp=$work/idp.pem" serve >>castellan.log 2>&1 &
 server=$!
 for _ in $(seq 50); do "$C" --data-dir d ua endpoints --url "$url" >/dev/null 2>&1 && break; sleep 0.2; done
 peer() { local cmd=$1; shift; timeout 60 $PEER "$cmd" --url "$url" --pki pki-client "$@" 2>/dev/null | tail -1; }
@@ -56,7 +61,7 @@ r=$(peer describe)
 [ "$(field .ok "$r")" = true ] && ok || bad "GetServiceDescription: $r"
 [ "$(field '.services | index("default") != null' "$r")" = true ] && ok || bad "Objects/AuthorizationServices lists the service: $r"
 [ "$(field .service_uri "$r")" = "$app_uri:authz:default" ] && ok || bad "ServiceUri: $r"
-[ "$(field '[.policies[].type] | sort | join(",")' "$r")" = "Anonymous,Certificate,UserName" ] && ok || bad "UserTokenPolicies: $r"
+[ "$(field '[.policies[].type] | sort | join(",")' "$r")" = "Anonymous,Certificate,IssuedToken,UserName" ] && ok || bad "UserTokenPolicies (IssuedToken: the identity provider is configured): $r"
 [ "$(field '.supported_roles | index("Operator") != null and index("Engineer") != null' "$r")" = true ] && ok || bad "SupportedRoles: $r"
 
 # --- AccessTokens: UserName identity over SignAndEncrypt, verified by node's crypto ------------------
@@ -95,6 +100,36 @@ r=$(peer x509 --resource "$app_uri" --user-cert bob.pem --user-key bob.key --for
 [ "$(field .status "$r")" = BadIdentityTokenRejected ] && ok || bad "a forged UserTokenSignature: $r"
 r=$(peer x509 --resource "$app_uri" --user-cert bob.pem --user-key bob.key --nonce-bytes 8)
 [ "$(field .status "$r")" = BadNonceInvalid ] && ok || bad "RequestorData too short: $r"
+
+# The chained use case: an identity provider's JWT as the identity; its groups map to roles.
+idp_jwt() {  # SUBJECT AUDIENCE EXP_OFFSET
+  node -e '
+    const c = require("node:crypto"); const fs = require("node:fs"); const now = Math.floor(Date.now() / 1000);
+    const b = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const h = b({ alg: "ES256", typ: "JWT" });
+    const p = b({ iss: "urn:test:idp", sub: process.argv[1], aud: process.argv[2], iat: now, exp: now + Number(process.argv[3]), groups: ["operators"] });
+    const s = c.sign("sha256", Buffer.from(h + "." + p), { key: fs.readFileSync("idp.key"), dsaEncoding: "ieee-p1363" });
+    console.log(h + "." + p + "." + s.toString("base64url"));' "$@"
+}
+r=$(peer finish --resource "$app_uri" --as-jwt "$(idp_jwt dave "$app_uri" 600)")
+[ "$(field .ok "$r")" = true ] && [ "$(field '.claims.roles | join(",")' "$r")" = "Observer,Supervisor" ] && [ "$(field .claims.sub "$r")" = dave ] \
+  && ok || bad "an identity provider's JWT (chained use case): $r"
+r=$(peer finish --resource "$app_uri" --as-jwt "$(idp_jwt dave "$app_uri" -300)")
+[ "$(field .status "$r")" = BadIdentityTokenRejected ] && ok || bad "an expired identity provider token: $r"
+r=$(peer finish --resource "$app_uri" --as-jwt "$(idp_jwt dave urn:someone-else 600)")
+[ "$(field .status "$r")" = BadIdentityTokenRejected ] && ok || bad "an identity provider token for another audience: $r"
+
+# castellan's own client asks too (with the second application's certificate).
+r=$("$C" --json --data-dir d token request --url "$url" --cert other.pem --key other.key --as-user alice --as-password 'alice password 1' 2>&1)
+cli_token=$(jq -r '.access_token // empty' <<<"$r")
+[ -n "$cli_token" ] && [ -n "$(jq -r '.refresh_token // empty' <<<"$r")" ] && ok || bad "castellan token request: $r"
+r=$("$C" --json --data-dir d token verify "$cli_token" --certificate d/authz/default/cert.pem 2>&1)
+[ "$(jq -r '.roles | join(",")' <<<"$r")" = "Observer,Operator" ] && [ "$(jq -r .client_id <<<"$r")" = urn:castellan-authz-interop:other ] \
+  && ok || bad "castellan token verify: $r"
+r=$("$C" --json --data-dir d token request --url "$url" --cert other.pem --key other.key --mode Sign 2>&1)
+[[ "$r" == *BadSecurityModeInsufficient* ]] && ok || bad "castellan token request over Sign: $r"
+echo "$cli_token" | "$BUILD_EXAMPLE" d/authz/default/cert.pem "$app_uri:authz:default" "$app_uri" >example.out 2>&1 \
+  && grep -q "subject alice, roles: Observer Operator" example.out && ok || bad "the token_verifier example accepts it: $(cat example.out)"
 
 # --- refresh tokens --------------------------------------------------------------------------------------
 peer describe --cert other.pem --key other.key --app-uri urn:castellan-authz-interop:other --pki pki-other >/dev/null

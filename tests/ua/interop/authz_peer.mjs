@@ -8,7 +8,8 @@
 //     request  --resource R [--as-user U --as-password P]   RequestAccessToken (implicit without --as-user);
 //              the token is verified here with node's crypto and the ServiceCertificate
 //     finish   --resource R [--roles A,B] [--reuse 1]      Start/FinishRequestToken with a UserName identity
-//              (--as-user/--as-password) or implicit; --reuse 1 calls Finish a second time
+//              (--as-user/--as-password), an identity provider's JWT (--as-jwt) or implicit;
+//              --reuse 1 calls Finish a second time
 //     x509     --resource R --user-cert C --user-key K [--forge 1] [--nonce-bytes N]
 //     refresh  --resource R --refresh-token T
 //     activate --token JWT          ActivateSession with an IssuedIdentityToken, then GetRejectedList
@@ -84,6 +85,14 @@ function verifyJwt(token, certificateDer) {
   return { verified, header, claims: JSON.parse(Buffer.from(p, "base64url").toString()) };
 }
 
+// The explicit identity of request/finish: a UserName, an identity provider's JWT (the chained
+// use case), or none (implicit use).
+function explicitIdentity() {
+  if (opt["as-jwt"]) return extension(new IssuedIdentityToken({ policyId: "jwt", tokenData: Buffer.from(opt["as-jwt"]), encryptionAlgorithm: null }));
+  if (opt["as-user"]) return extension(userNameToken());
+  return { dataType: DataType.Null };
+}
+const explicitPolicy = () => (opt["as-jwt"] ? "jwt" : opt["as-user"] ? "username" : "anonymous");
 function userNameToken() {
   return new UserNameIdentityToken({ policyId: "username", userName: opt["as-user"], password: Buffer.from(opt["as-password"] ?? ""), encryptionAlgorithm: null });
 }
@@ -114,19 +123,18 @@ async function main() {
                  policies: (d.outputs[2] ?? []).map((p) => ({ id: p.policyId, type: UserTokenType[p.tokenType] })),
                  supported_roles: roles };
     } else if (command === "request") {
-      const identity = opt["as-user"] ? extension(userNameToken()) : { dataType: DataType.Null };
-      const r = await call(session, id.object, id.method(969), [identity, text(resource)]);
+      const r = await call(session, id.object, id.method(969), [explicitIdentity(), text(resource)]);
       result = { ok: r.status === "Good", status: r.status, token: r.outputs[0] ?? null };
       if (result.ok) {
         const d = await call(session, id.object, id.method(1004), []);
         Object.assign(result, verifyJwt(r.outputs[0], Buffer.from(d.outputs[1])));
       }
     } else if (command === "finish") {
-      const start = await call(session, id.object, id.method(95), [text(resource), text(opt["as-user"] ? "username" : "anonymous"),
+      const start = await call(session, id.object, id.method(95), [text(resource), text(explicitPolicy()),
         { dataType: DataType.ByteString, value: null }]);
       if (start.status !== "Good") out({ ok: false, status: start.status, step: "start" }, 1);
       const requestId = start.outputs[1];
-      const identity = opt["as-user"] ? extension(userNameToken()) : { dataType: DataType.Null };
+      const identity = explicitIdentity();
       const roles = opt.roles ? opt.roles.split(",") : [];
       const finishArgs = [{ dataType: DataType.Guid, value: requestId }, { dataType: DataType.String, arrayType: 1, value: roles },
         identity, extension(new SignatureData({}))];
