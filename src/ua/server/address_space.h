@@ -90,6 +90,9 @@ struct session_context {
   std::string user;    // "" for anonymous
   std::vector<std::string> roles;
   bool anonymous = true;
+  // The security mode of the channel the session was activated on (Part 12 restricts
+  // certificate management to SignAndEncrypt).
+  message_security_mode security_mode = message_security_mode::invalid;
 };
 session_context context_of(const session& s);
 
