@@ -307,6 +307,7 @@ result<void> push_management::install(ua::address_space& nodes, ua::session_mana
     if (mask & ua::trust_list_mask::issuer_crls) replacement.issuer_crls = std::move(lists->issuer_crls);
     auto report = trust_.replace_lists(replacement, actor_of(who));
     if (!report) return failed(report.err(), "TrustList.CloseAndUpdate");
+    if (options_.after_trust_change) options_.after_trust_change();
     spdlog::info("opc.tcp {}: trust list replaced ({} added or moved, {} CRLs added, {} removed)", who.user,
                  report->changed.size(), report->crls.size(), report->removed.size());
     ua::call_method_result r;
@@ -323,6 +324,7 @@ result<void> push_management::install(ua::address_space& nodes, ua::session_mana
     auto added = trust_.add({{"AddCertificate", certificate}}, *is_trusted ? store::trust_state::trusted : store::trust_state::issuer,
                             actor_of(who));
     if (!added) return failed(added.err(), "TrustList.AddCertificate");
+    if (options_.after_trust_change) options_.after_trust_change();
     return with_status(status_code::Good);
   })));
   steps.push_back(method(id::tl::remove_certificate, admin_only([this](const auto& in, const auto& who) {
@@ -336,6 +338,7 @@ result<void> push_management::install(ua::address_space& nodes, ua::session_mana
     if (!found || found->state != list) return with_status(status_code::BadInvalidArgument);
     auto removed = trust_.remove(found->thumbprint, actor_of(who));
     if (!removed) return failed(removed.err(), "TrustList.RemoveCertificate");
+    if (options_.after_trust_change) options_.after_trust_change();
     return with_status(status_code::Good);
   })));
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,8 @@ struct push_management_options {
   std::string application_uri;
   std::string product_uri;
   ua::trust_list_file_limits trust_list;
+  // Called after every trust list change (the pki/ folder mirror, as after CLI and API changes).
+  std::function<void()> after_trust_change;
 };
 
 class push_management {

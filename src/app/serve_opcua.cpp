@@ -104,6 +104,10 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   push_options.node_name = c.node_name;
   push_options.application_uri = s.application_uri;
   push_options.product_uri = s.product_uri;
+  push_options.after_trust_change = [&trust, pki_dir = c.data_dir / "pki", mutex = std::make_shared<std::mutex>()] {
+    std::lock_guard lock(*mutex);
+    if (auto r = trust.export_pki_folder(pki_dir); !r) spdlog::warn("the pki/ folder export failed: {}", r.err().message);
+  };
   p->push = std::make_unique<push_management>(push_options, trust, store, clk, std::move(identity));
 
   p->own_chain = own.cert.der();
