@@ -244,7 +244,7 @@ result<void> push_management::install(ua::address_space& nodes, ua::session_mana
   // FileType methods (Part 5 §C.3) on the TrustList.
   steps.push_back(method(id::tl::open, admin_only([this](const auto& in, const auto& who) {
     const auto* mode = arg<std::uint8_t>(in, 0);
-    auto handle = file_.open(who.session_id, mode ? *mode : 0);
+    auto handle = file_.open(who.session_id, mode ? *mode : std::uint8_t{0});
     if (!handle) return failed(handle.err(), "TrustList.Open");
     ua::call_method_result r;
     r.output_arguments.push_back(ua::variant::scalar(*handle));

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
+#include <mutex>
+
 #include "app/push_management.h"
 #include "pki/encoding.h"
 #include "ua/server/address_space.h"

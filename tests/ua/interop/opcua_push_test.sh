@@ -220,12 +220,11 @@ r=$(push server-cert "${ADMIN[@]}")
 [ "$(field .session_server_certificate "$r")" = "$old_tp" ] && ok || bad "before ApplyChanges new channels still get the old one: $r"
 r=$(push apply "${ADMIN[@]}")
 [ "$(field .ok "$r")" = true ] && ok || bad "ApplyChanges: $r"
-r=$(push server-cert "${ADMIN[@]}" --pki pki-client-2)
+r=$(push server-cert "${ADMIN[@]}")  # a new process: a new client, a new channel
 [ "$(field .ok "$r")" = true ] && ok || bad "a new node-opcua client connects after ApplyChanges: $r"
 [ "$(field .session_server_certificate "$r")" = "$new_tp" ] && ok || bad "and it got the new certificate: $r"
 [ "$(field '.endpoint_certificates | join(",")' "$r")" = "$new_tp" ] && ok || bad "GetEndpoints shows the new certificate: $r"
-ls pki-client-2/trusted/certs/ 2>/dev/null | grep -qi "${new_tp:0:8}" || openssl verify -CAfile ca.pem new_server.pem >/dev/null \
-  && ok || bad "the new certificate chains to the test CA"
+openssl verify -CAfile ca.pem new_server.pem >/dev/null && ok || bad "the new certificate chains to the test CA"
 touch "$holder_done"
 wait $holder
 holder=""
@@ -253,7 +252,7 @@ kill -TERM $server; wait $server
 "$C" --data-dir d --set ua.listen=127.0.0.1:$port --set device.mtls_listen=off "${extra[@]}" serve >>castellan.log 2>&1 &
 server=$!
 for _ in $(seq 100); do "$C" --data-dir d ua endpoints --url "$url" >/dev/null 2>&1 && break; sleep 0.2; done
-r=$(push server-cert "${ADMIN[@]}" --pki pki-client-3)
+r=$(push server-cert "${ADMIN[@]}")
 [ "$(field .session_server_certificate "$r")" = "$new_tp" ] && ok || bad "after a restart: $r"
 
 kill -TERM $server; wait $server

@@ -24,7 +24,7 @@ import { readFileSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import {
-  OPCUAClient, MessageSecurityMode, SecurityPolicy, AttributeIds, UserTokenType, DataType, VariantArrayType,
+  OPCUAClient, MessageSecurityMode, SecurityPolicy, AttributeIds, UserTokenType, DataType, VariantArrayType, resolveNodeId,
 } from "node-opcua-client";
 import { OPCUACertificateManager } from "node-opcua-certificate-manager";
 import { TrustListDataType } from "node-opcua-types";
@@ -73,7 +73,7 @@ const v = {
   i32: (x) => ({ dataType: DataType.Int32, value: x }),
   bool: (x) => ({ dataType: DataType.Boolean, value: x }),
   str: (x) => ({ dataType: DataType.String, value: x }),
-  nodeId: (x) => ({ dataType: DataType.NodeId, value: x }),
+  nodeId: (x) => ({ dataType: DataType.NodeId, value: resolveNodeId(x) }),
   bytes: (x) => ({ dataType: DataType.ByteString, value: x }),
   bytesArray: (x) => ({ dataType: DataType.ByteString, arrayType: VariantArrayType.Array, value: x }),
 };
@@ -130,6 +130,20 @@ async function read(session, nodeId) {
   return dv.value.value;
 }
 
+// Property values as JSON: dates as ISO text, NodeIds as text, UInt64 ([high, low]) as a number.
+function plain(value) {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value) && value.length === 2 && value.every((x) => typeof x === "number")) {
+    return value[0] * 2 ** 32 + value[1];
+  }
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) return Array.from(value, (x) => plain(x));
+  if (value && typeof value === "object" && typeof value.toString === "function" && value.constructor?.name === "NodeId") {
+    return value.toString();
+  }
+  return value;
+}
+
 function decodeTrustList(buffer) {
   const lists = new TrustListDataType();
   lists.decode(new BinaryStream(buffer));
@@ -151,15 +165,7 @@ const commands = {
   async config() {
     return withSession(async (session) => {
       const r = {};
-      for (const [name, node] of Object.entries(P)) {
-        const value = await read(session, node);
-        r[name] = value instanceof Date ? value.toISOString() : Array.isArray(value) || ArrayBuffer.isView(value)
-          ? Array.from(value, (x) => (typeof x === "object" ? x.toString() : x)) : typeof value === "bigint" ? Number(value)
-          : Array.isArray(value) ? value : (typeof value === "object" && value !== null && "high" in value ? Number(value[1] ?? value.low) : value);
-      }
-      const size = await session.read({ nodeId: P.size, attributeId: AttributeIds.Value });
-      const raw = size.value.value;
-      r.size = Array.isArray(raw) ? raw[0] * 2 ** 32 + raw[1] : Number(raw);
+      for (const [name, node] of Object.entries(P)) r[name] = plain(await read(session, node));
       return r;
     });
   },

@@ -127,8 +127,8 @@ TEST_F(trust_list_file_test, open_with_masks_reads_only_those_lists) {
 
 TEST_F(trust_list_file_test, only_read_and_write_erase_existing_are_modes) {
   auto f = make();
-  for (std::uint8_t mode : {0, 2, 3, 4, 5, 7, 8, 0x0A, 0xFF}) {
-    EXPECT_EQ(f.open(session(1), mode).code(), status_code::BadInvalidArgument) << int(mode);
+  for (int mode : {0, 2, 3, 4, 5, 7, 8, 0x0A, 0xFF}) {
+    EXPECT_EQ(f.open(session(1), static_cast<std::uint8_t>(mode)).code(), status_code::BadInvalidArgument) << mode;
   }
   EXPECT_TRUE(f.open(session(1), file_open_mode::write | file_open_mode::erase_existing).ok());
 }
