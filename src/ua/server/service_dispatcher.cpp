@@ -100,6 +100,23 @@ struct service_dispatcher::impl {
     const auto& id = c.channel.identity();
     return id ? id->certificate_der : own_certificate_der;
   }
+  // What endpoints and CreateSession carry as ServerCertificate: the leaf followed by its
+  // issuers, so clients can build the chain of a CA-issued server certificate.
+  const bytes& own_chain(const request_context& c) const {
+    const auto& id = c.channel.identity();
+    return id ? id->chain : own_certificate_der;
+  }
+  // Clients sign the ServerCertificate they were given followed by the nonce: the leaf, or
+  // (when we sent one) the whole chain. Either verifies.
+  bool verify_over_server_certificate(const request_context& c, const channel_crypto& crypto, const bytes& nonce,
+                                      const bytes& signature) const {
+    const auto verifies = [&](const bytes& certificate) {
+      bytes signed_data = certificate;
+      signed_data.insert(signed_data.end(), nonce.begin(), nonce.end());
+      return crypto.asymmetric_verify(signed_data, signature).ok();
+    };
+    return verifies(own_der(c)) || (own_chain(c) != own_der(c) && verifies(own_chain(c)));
+  }
   const pki::certificate& own_cert(const request_context& c) const {
     const auto& id = c.channel.identity();
     return id ? id->certificate : own_certificate;
@@ -134,7 +151,7 @@ struct service_dispatcher::impl {
   bytes get_endpoints(request_context& context, const get_endpoints_request& request) {
     get_endpoints_response response;
     response.response_header = make_response_header(request.request_header);
-    response.endpoints = endpoints(request.endpoint_url, own_der(context));
+    response.endpoints = endpoints(request.endpoint_url, own_chain(context));
     return encode_with_type_id(response);
   }
 
@@ -187,8 +204,8 @@ struct service_dispatcher::impl {
     response.authentication_token = s.authentication_token;
     response.revised_session_timeout = s.timeout_ms;
     response.server_nonce = s.server_nonce;
-    response.server_certificate = own_der(context);
-    response.server_endpoints = endpoints(request.endpoint_url, own_der(context));
+    response.server_certificate = own_chain(context);
+    response.server_endpoints = endpoints(request.endpoint_url, own_chain(context));
     response.max_request_message_size = config.limits.max_message_size;
     if (secured) {
       bytes to_sign = request.client_certificate;
@@ -268,9 +285,7 @@ struct service_dispatcher::impl {
       if (!cert) return make_error(status_code::BadIdentityTokenInvalid, "user certificate unreadable");
       auto crypto = token_crypto(context, p->security_policy_uri, &*cert);
       if (!crypto) return crypto.err();
-      bytes signed_data = own_der(context);
-      signed_data.insert(signed_data.end(), s.server_nonce.begin(), s.server_nonce.end());
-      if (!(*crypto)->asymmetric_verify(signed_data, request.user_token_signature.signature)) {
+      if (!verify_over_server_certificate(context, **crypto, s.server_nonce, request.user_token_signature.signature)) {
         return make_error(status_code::BadUserSignatureInvalid, "user token signature does not verify");
       }
       if (!identities.user_certificate) return make_error(status_code::BadIdentityTokenRejected, "no user trust list");
@@ -291,10 +306,8 @@ struct service_dispatcher::impl {
       if (s.client_certificate != context.channel.client_certificate_der()) {
         return fault(request.request_header, status_code::BadSecurityChecksFailed);
       }
-      bytes signed_data = own_der(context);
-      signed_data.insert(signed_data.end(), s.server_nonce.begin(), s.server_nonce.end());
       if (request.client_signature.algorithm != crypto->asymmetric_signature_uri() ||
-          !crypto->asymmetric_verify(signed_data, request.client_signature.signature)) {
+          !verify_over_server_certificate(context, *crypto, s.server_nonce, request.client_signature.signature)) {
         counters.activation_failures++;
         return fault(request.request_header, status_code::BadApplicationSignatureInvalid);
       }

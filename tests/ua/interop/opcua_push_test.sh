@@ -24,7 +24,7 @@ url="opc.tcp://127.0.0.1:$port"
 "$C" --data-dir d init >/dev/null || { echo "init failed"; exit 1; }
 extra=()
 "$C" config keys 2>/dev/null | grep -q '`admin.listen`' && extra+=(--set admin.listen=off)
-"$C" --data-dir d --set ua.listen=127.0.0.1:$port --set device.mtls_listen=off "${extra[@]}" serve >>castellan.log 2>&1 &
+"$C" --data-dir d --set ua.listen=127.0.0.1:$port --set ua.allow_anonymous=true --set device.mtls_listen=off "${extra[@]}" serve >>castellan.log 2>&1 &
 server=$!
 for _ in $(seq 100); do "$C" --data-dir d ua endpoints --url "$url" >/dev/null 2>&1 && break; sleep 0.2; done
 
@@ -212,7 +212,7 @@ holder_done=$work/release-holder
 timeout 120 $PUSH hold --url "$url" --pki pki-client "${ADMIN[@]}" --until "$holder_done" >holder.json 2>/dev/null &
 holder=$!
 sleep 2
-r=$(push update "${ADMIN[@]}" --cert new_server.der --issuers ca.der)
+r=$(push update "${ADMIN[@]}" --new-cert new_server.der --issuers ca.der)
 [ "$(field .ok "$r")" = true ] && [ "$(field .apply_changes_required "$r")" = true ] && ok || bad "UpdateCertificate: $r"
 [ "$(thumb d/own/cert.pem)" = "$new_tp" ] && ok || bad "own/cert.pem is the new certificate"
 [ "$(stat -c %a d/own/private/key.pem)" = 600 ] && ok || bad "the new key is 0600"
@@ -223,6 +223,7 @@ r=$(push apply "${ADMIN[@]}")
 r=$(push server-cert "${ADMIN[@]}")  # a new process: a new client, a new channel
 [ "$(field .ok "$r")" = true ] && ok || bad "a new node-opcua client connects after ApplyChanges: $r"
 [ "$(field .session_server_certificate "$r")" = "$new_tp" ] && ok || bad "and it got the new certificate: $r"
+[ "$(field .session_server_chain_length "$r")" = 2 ] && ok || bad "with its issuer, so clients can build the chain: $r"
 [ "$(field '.endpoint_certificates | join(",")' "$r")" = "$new_tp" ] && ok || bad "GetEndpoints shows the new certificate: $r"
 openssl verify -CAfile ca.pem new_server.pem >/dev/null && ok || bad "the new certificate chains to the test CA"
 touch "$holder_done"
@@ -239,17 +240,17 @@ for action in own.certificate.update own.certificate.apply; do
 done
 # A certificate for another application, and a key that is not the certificate's, are refused.
 openssl x509 -in plc.pem -outform DER -out plc2.der
-r=$(push update "${ADMIN[@]}" --cert plc2.der)
+r=$(push update "${ADMIN[@]}" --new-cert plc2.der)
 [ "$(field .ok "$r")" = false ] && ok || bad "UpdateCertificate with a certificate for another ApplicationUri: $r"
 openssl x509 -req -in server.csr.pem -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -copy_extensions copyall \
   -extfile server_ext.cnf -extensions ext -out same_key.pem 2>/dev/null
 openssl x509 -in same_key.pem -outform DER -out same_key.der
-r=$(push update "${ADMIN[@]}" --cert same_key.der --issuers ca.der --key-pem plc.key)
+r=$(push update "${ADMIN[@]}" --new-cert same_key.der --issuers ca.der --key-pem plc.key)
 [ "$(field .status "$r")" = BadSecurityChecksFailed ] && ok || bad "a private key that is not the certificate's: $r"
 
 # --- a restart keeps the new certificate -----------------------------------------------------------------
 kill -TERM $server; wait $server
-"$C" --data-dir d --set ua.listen=127.0.0.1:$port --set device.mtls_listen=off "${extra[@]}" serve >>castellan.log 2>&1 &
+"$C" --data-dir d --set ua.listen=127.0.0.1:$port --set ua.allow_anonymous=true --set device.mtls_listen=off "${extra[@]}" serve >>castellan.log 2>&1 &
 server=$!
 for _ in $(seq 100); do "$C" --data-dir d ua endpoints --url "$url" >/dev/null 2>&1 && break; sleep 0.2; done
 r=$(push server-cert "${ADMIN[@]}")

@@ -15,7 +15,7 @@
 //     open                         Open(Read) and report the status (access checks)
 //     rejected                     GetRejectedList
 //     csr --out F.der [--subject S] [--regenerate true|false]   CreateSigningRequest
-//     update --cert F.der [--issuers a.der,b.der] [--key-pem K.pem]   UpdateCertificate
+//     update --new-cert F.der [--issuers a.der,b.der] [--key-pem K.pem]   UpdateCertificate
 //     apply                        ApplyChanges
 //     get-certificates             GetCertificates (DefaultApplicationGroup)
 //     server-cert                  connects (new channel) and reports the certificate the server used
@@ -50,7 +50,23 @@ function statusName(e) {
   return m ? m[1] : "BadCommunicationError";
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const thumbprint = (der) => createHash("sha1").update(der).digest("hex").toUpperCase();
+// A ServerCertificate may be a chain (the leaf, then its issuers, DER back to back): the leaf
+// is the first DER SEQUENCE, whose length its header gives.
+function leafOf(der) {
+  if (der.length < 2 || der[0] !== 0x30) return der;
+  const first = der[1];
+  if (first < 0x80) return der.subarray(0, 2 + first);
+  const n = first & 0x7f;
+  let length = 0;
+  for (let i = 0; i < n; i++) length = length * 256 + der[2 + i];
+  return der.subarray(0, 2 + n + length);
+}
+const thumbprint = (der) => createHash("sha1").update(leafOf(der)).digest("hex").toUpperCase();
+const chainLength = (der) => {
+  let count = 0;
+  for (let rest = der; rest.length > 0; count++) rest = rest.subarray(leafOf(rest).length);
+  return count;
+};
 const files = (list) => (list ? list.split(",").filter(Boolean).map((f) => readFileSync(f)) : []);
 
 // Part 12 / Part 5 node ids (namespace 0).
@@ -252,7 +268,7 @@ const commands = {
     });
   },
   async update() {
-    const cert = readFileSync(opt.cert);
+    const cert = readFileSync(opt["new-cert"]);
     const key = opt["key-pem"] ? readFileSync(opt["key-pem"]) : null;
     return withSession(async (session) => {
       const [applyChangesRequired] = await call(session, SC, M.updateCertificate, [
@@ -280,6 +296,7 @@ const commands = {
       const status = await read(session, "i=2259");
       return {
         session_server_certificate: thumbprint(session.serverCertificate),
+        session_server_chain_length: chainLength(session.serverCertificate),
         endpoint_certificates: [...new Set(endpoints.map((e) => thumbprint(e.serverCertificate)))],
         server_state: status,
       };

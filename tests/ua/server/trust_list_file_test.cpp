@@ -200,8 +200,11 @@ TEST_F(trust_list_file_test, sizes_and_handle_counts_are_bounded) {
   ASSERT_TRUE(writer.ok());
   ASSERT_TRUE(f.write(session(1), *writer, blob(999, 1)).ok());
   EXPECT_EQ(f.write(session(1), *writer, blob(2, 1)).code(), status_code::BadEncodingLimitsExceeded);
+  // A position past the end writes at the end: no holes, and still bounded.
   ASSERT_TRUE(f.set_position(session(1), *writer, 1u << 30).ok());
-  EXPECT_EQ(f.write(session(1), *writer, blob(1, 1)).code(), status_code::BadEncodingLimitsExceeded);
+  EXPECT_TRUE(f.write(session(1), *writer, blob(1, 2)).ok());
+  EXPECT_EQ(*f.get_position(session(1), *writer), 1000u);
+  EXPECT_EQ(f.write(session(1), *writer, blob(1, 3)).code(), status_code::BadEncodingLimitsExceeded);
   EXPECT_EQ(f.read(session(1), *writer, -1).code(), status_code::BadInvalidState);
 }
 
