@@ -16,7 +16,8 @@ PUSH="node $HERE/ua_push_peer.mjs"
 work=$(mktemp -d)
 server=""
 holder=""
-trap 'kill $server $holder 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+rider=""
+trap 'kill $server $holder $rider 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 
 port=$(free_port)
@@ -211,6 +212,10 @@ new_tp=$(thumb new_server.pem)
 holder_done=$work/release-holder
 timeout 120 $PUSH hold --url "$url" --pki pki-client "${ADMIN[@]}" --until "$holder_done" >holder.json 2>/dev/null &
 holder=$!
+# A second one, told to reconnect, rides out the restart further down.
+rider_done=$work/release-rider
+timeout 240 $PUSH hold --url "$url" --pki pki-client "${ADMIN[@]}" --until "$rider_done" --reconnect true --timeout 200000 >rider.json 2>/dev/null &
+rider=$!
 sleep 2
 r=$(push update "${ADMIN[@]}" --new-cert new_server.der --issuers ca.der)
 [ "$(field .ok "$r")" = true ] && [ "$(field .apply_changes_required "$r")" = true ] && ok || bad "UpdateCertificate: $r"
@@ -255,6 +260,12 @@ server=$!
 for _ in $(seq 100); do "$C" --data-dir d ua endpoints --url "$url" >/dev/null 2>&1 && break; sleep 0.2; done
 r=$(push server-cert "${ADMIN[@]}")
 [ "$(field .session_server_certificate "$r")" = "$new_tp" ] && ok || bad "after a restart: $r"
+touch "$rider_done"
+wait $rider
+rider=""
+r=$(tail -1 rider.json)
+[ "$(field .server_certificate "$r")" = "$old_tp" ] && [ "$(field .second "$r")" = Good ] \
+  && [ "$(field .server_certificate_after "$r")" = "$new_tp" ] && ok || bad "a node-opcua client connected before reconnects with the new certificate: $r"
 
 kill -TERM $server; wait $server
 server=""

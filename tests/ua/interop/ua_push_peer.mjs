@@ -19,7 +19,7 @@
 //     apply                        ApplyChanges
 //     get-certificates             GetCertificates (DefaultApplicationGroup)
 //     server-cert                  connects (new channel) and reports the certificate the server used
-//     hold --until FILE            one session: Read, wait until FILE exists, Read again on the same channel
+//     hold --until FILE [--reconnect true]   one session: Read, wait until FILE exists, Read again
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
@@ -105,7 +105,8 @@ async function makeClient() {
     endpointMustExist: false,
     securityMode: MessageSecurityMode[opt.mode ?? "SignAndEncrypt"],
     securityPolicy: SecurityPolicy[opt.policy ?? "Basic256Sha256"],
-    connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
+    connectionStrategy: opt.reconnect === "true" ? { maxRetry: 60, initialDelay: 200, maxDelay: 1000 }
+                                                 : { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
     clientCertificateManager: certificateManager,
   };
   if (opt.cert) options.certificateFile = opt.cert;
@@ -303,12 +304,23 @@ const commands = {
     });
   },
   async hold() {
-    return withSession(async (session) => {
+    // With --reconnect true the client rides out a lost connection the way node-opcua does:
+    // a new channel, a new server certificate fetched when the old one is refused.
+    return withSession(async (session, client) => {
       const first = (await session.read({ nodeId: "i=2258", attributeId: AttributeIds.Value })).statusCode.name;
       const before = thumbprint(session.serverCertificate);
-      for (let i = 0; i < 600 && !existsSync(opt.until); i++) await sleep(100);
-      const second = (await session.read({ nodeId: "i=2258", attributeId: AttributeIds.Value })).statusCode.name;
-      return { first, second, server_certificate: before };
+      for (let i = 0; i < 1200 && !existsSync(opt.until); i++) await sleep(100);
+      let second = "none";
+      for (let i = 0; i < (opt.reconnect === "true" ? 60 : 1); i++) {
+        try {
+          second = (await session.read({ nodeId: "i=2258", attributeId: AttributeIds.Value })).statusCode.name;
+          if (second === "Good") break;
+        } catch (e) {
+          second = statusName(e);
+        }
+        await sleep(500);
+      }
+      return { first, second, server_certificate: before, server_certificate_after: thumbprint(client.serverCertificate ?? Buffer.alloc(0)) };
     });
   },
 };
