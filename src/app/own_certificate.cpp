@@ -69,3 +69,42 @@ result<key_pair> ensure_own_certificate(const config& c, const clock& clk, pki::
 }
 
 }  // namespace castellan::app
+
+namespace castellan::app {
+
+result<void> replace_own_certificate(const fs::path& data_dir, const pki::certificate& cert,
+                                     const std::vector<pki::certificate>& issuers, const pki::private_key& key,
+                                     store::store& store, const trust::actor& who, const std::string& node, sys_time now) {
+  const auto paths = own_paths::in(data_dir);
+  std::string pem = cert.to_pem();
+  for (const auto& issuer : issuers) pem += issuer.to_pem();
+  const bytes der = cert.der();
+  std::string detail = "server certificate " + cert.thumbprint() + " (" + cert.subject().text + ", until " +
+                       std::to_string(cert.not_after().time_since_epoch().count()) + ")";
+  if (!issuers.empty()) detail += " issued by " + issuers.front().subject().text;
+  return store.transact([&](store::transaction& tx) -> result<void> {
+    if (auto r = tx.append_audit(trust::make_audit_record(now, node, who, "own.certificate.update", cert.thumbprint(),
+                                                          status_code::Good, detail));
+        !r) {
+      return r;
+    }
+    if (auto r = ensure_directory(paths.dir, 0755); !r) return r;
+    if (auto r = ensure_directory(paths.key.parent_path(), 0700); !r) return r;
+    // The key first: a certificate without its key is useless, a key without its certificate harmless.
+    if (auto r = write_file_atomic(paths.key, key.to_pem(), 0600); !r) return r;
+    if (auto r = write_file_atomic(paths.cert, pem, 0644); !r) return r;
+    return write_file_atomic(paths.der, std::string(der.begin(), der.end()), 0644);
+  });
+}
+
+result<std::vector<pki::certificate>> load_own_issuers(const fs::path& data_dir) {
+  const auto paths = own_paths::in(data_dir);
+  auto data = read_file(paths.cert);
+  if (!data) return std::move(data).err();
+  auto certs = pki::parse_certificates(*data, paths.cert.string());
+  if (!certs) return std::move(certs).err();
+  certs->erase(certs->begin());
+  return std::move(certs).value();
+}
+
+}  // namespace castellan::app

@@ -7,6 +7,8 @@
 #include "app/config.h"
 #include "pki/certificate.h"
 #include "pki/private_key.h"
+#include "store/store.h"
+#include "trust/trust_service.h"
 
 namespace castellan::app {
 
@@ -37,5 +39,17 @@ result<key_pair> load_pair(const std::filesystem::path& cert, const std::filesys
 // Writes a certificate (0644) and its key (0600), creating directories as needed.
 result<void> write_pair(const pki::certificate& cert, const pki::private_key& key, const std::filesystem::path& cert_path,
                         const std::filesystem::path& key_path);
+
+// Replaces the server's application instance certificate in the data directory — the key
+// (0600), cert.pem (the leaf, then its issuers), cert.der — and records own.certificate.update
+// in the audit log, in the same store transaction (no record without the files, and the files
+// are not kept when the record cannot be written). The caller has checked that `key` is the
+// certificate's. A running server takes the new pair for new connections when told to
+// (OPC UA ApplyChanges); every edge takes it at its next start.
+result<void> replace_own_certificate(const std::filesystem::path& data_dir, const pki::certificate& cert,
+                                     const std::vector<pki::certificate>& issuers, const pki::private_key& key,
+                                     store::store& store, const trust::actor& who, const std::string& node, sys_time now);
+// The issuer certificates stored in cert.pem after the leaf (none for a self-signed one).
+result<std::vector<pki::certificate>> load_own_issuers(const std::filesystem::path& data_dir);
 
 }  // namespace castellan::app

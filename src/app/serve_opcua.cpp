@@ -2,7 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
+#include <mutex>
+
+#include "app/push_management.h"
 #include "app/serve_authz.h"
+#include "pki/encoding.h"
 #include "ua/server/address_space.h"
 #include "ua/server/ua_listener.h"
 #include "ua/types/generated.h"
@@ -26,14 +31,9 @@ result<std::pair<std::string, unsigned short>> split_listen(const std::string& t
 }
 
 constexpr std::uint32_t server_get_monitored_items = 11492;
-constexpr std::uint32_t server_configuration_get_rejected_list = 12777;
 
-bool has_role(const ua::session_context& who, std::string_view role) {
-  return std::find(who.roles.begin(), who.roles.end(), role) != who.roles.end();
-}
-
-// The methods of namespace 0 that castellan answers.
-void install_methods(ua::address_space& nodes, trust::trust_service& trust) {
+// The methods of namespace 0 that castellan answers (ServerConfiguration's: push_management).
+void install_methods(ua::address_space& nodes) {
   // castellan has no subscriptions, so no subscription id is valid (Part 5 §9.1).
   (void)nodes.set_method_handler(ua::node_id::numeric(server_get_monitored_items),
                                  [](const std::vector<ua::variant>&, const ua::session_context&) {
@@ -41,25 +41,6 @@ void install_methods(ua::address_space& nodes, trust::trust_service& trust) {
                                    r.status_code = status_code::BadSubscriptionIdInvalid;
                                    return r;
                                  });
-  // Part 12 §7.10.9: the certificates the server has rejected, for SecurityAdmins only.
-  (void)nodes.set_method_handler(
-      ua::node_id::numeric(server_configuration_get_rejected_list),
-      [&trust](const std::vector<ua::variant>&, const ua::session_context& who) {
-        ua::call_method_result r;
-        if (!has_role(who, "SecurityAdmin")) {
-          r.status_code = status_code::BadUserAccessDenied;
-          return r;
-        }
-        auto rejected = trust.list(store::trust_state::rejected);
-        if (!rejected) {
-          r.status_code = rejected.code();
-          return r;
-        }
-        std::vector<bytes> certificates;
-        for (const auto& record : *rejected) certificates.push_back(record.der);
-        r.output_arguments.push_back(ua::variant::array(std::move(certificates), ua::builtin_type::byte_string));
-        return r;
-      });
 }
 
 }  // namespace
@@ -70,6 +51,7 @@ struct opcua_edge::parts {
   bytes own_chain;
   std::unique_ptr<ua::session_manager> sessions;
   std::unique_ptr<ua::address_space> nodes;
+  std::unique_ptr<push_management> push;
   std::unique_ptr<ua::service_dispatcher> dispatcher;
   std::unique_ptr<ua::ua_listener> listener;
 };
@@ -86,7 +68,7 @@ const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessio
 
 result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                       registry::registry_service* registry, const key_pair& own,
-                                                      ua::identity_checks identities,
+                                                      ua::identity_checks identities, store::store& store, const clock& clk,
                                                       authz::authorization_service* authorization) {
   if (c.ua.registry_gate && !registry) {
     return make_error(status_code::BadConfigurationError, "ua.registry_gate needs registry.enabled");
@@ -111,8 +93,32 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   s.max_sessions = c.ua.max_sessions;
   s.max_channels = c.ua.max_channels;
 
+  // The server certificate as channels use it: replaceable by push management (ApplyChanges).
+  auto own_key_pem = own.key.to_pem();
+  auto key_copy = pki::private_key::from_pem_or_der(bytes(own_key_pem.begin(), own_key_pem.end()), "server key");
+  if (!key_copy) return key_copy.err();
+  auto identity = std::make_shared<ua::own_identity>(ua::own_identity{own.cert, std::move(key_copy).value(), own.cert.der(), own.cert.der()});
+  if (auto issuers = load_own_issuers(c.data_dir)) {
+    for (const auto& issuer : *issuers) {
+      const bytes der = issuer.der();
+      identity->chain.insert(identity->chain.end(), der.begin(), der.end());
+    }
+  }
+  push_management_options push_options;
+  push_options.data_dir = c.data_dir;
+  push_options.node_name = c.node_name;
+  push_options.application_uri = s.application_uri;
+  push_options.product_uri = s.product_uri;
+  push_options.after_trust_change = [&trust, pki_dir = c.data_dir / "pki", mutex = std::make_shared<std::mutex>()] {
+    std::lock_guard lock(*mutex);
+    if (auto r = trust.export_pki_folder(pki_dir); !r) spdlog::warn("the pki/ folder export failed: {}", r.err().message);
+  };
+  p->push = std::make_unique<push_management>(push_options, trust, store, clk, std::move(identity));
+
   p->own_chain = own.cert.der();
   auto& ch = p->channel;
+  push_management* push = p->push.get();
+  ch.identity = [push] { return push->identity(); };
   ch.limits = s.limits;
   ch.own_certificate = &own.cert;
   ch.own_key = &own.key;
@@ -152,7 +158,8 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   auto nodes = ua::address_space::create_standard(ua::server_identity{s.application_uri, s.product_uri, s.application_name}, limits);
   if (!nodes) return nodes.err();
   p->nodes = std::move(*nodes);
-  install_methods(*p->nodes, trust);
+  install_methods(*p->nodes);
+  if (auto installed = p->push->install(*p->nodes, *p->sessions); !installed) return installed.err();
   if (authorization) {
     if (auto ok = install_authorization_services(*p->nodes, *authorization, own, s.endpoint_url); !ok) return ok.err();
     if (c.authz.accept_tokens && identities.issued_token) s.issued_token_policies = issued_token_policies(*authorization, s.endpoint_url);

@@ -8,6 +8,8 @@
 #include "app/config.h"
 #include "app/own_certificate.h"
 #include "authz/authorization_service.h"
+#include "core/clock.h"
+#include "store/store.h"
 #include "registry/registry_service.h"
 #include "trust/trust_service.h"
 #include "ua/server/service_dispatcher.h"
@@ -17,9 +19,10 @@ namespace castellan::app {
 class opcua_edge {
  public:
   // `registry` may be null (registry disabled); with ua.registry_gate it must not be.
+  // `store` and `clk` serve push certificate management (own.certificate.* audit records).
   static result<std::unique_ptr<opcua_edge>> start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                    registry::registry_service* registry, const key_pair& own,
-                                                   ua::identity_checks identities,
+                                                   ua::identity_checks identities, store::store& store, const clock& clk,
                                                    authz::authorization_service* authorization = nullptr);
   ~opcua_edge();
   void stop();

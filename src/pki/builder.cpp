@@ -214,12 +214,28 @@ result<signing_request> signing_request::parse(byte_view data, const std::string
   return signing_request(std::move(req));
 }
 
-result<signing_request> signing_request::create(const subject_fields& subject, const private_key& key) {
+result<signing_request> signing_request::create(const subject_fields& subject, const private_key& key,
+                                                const std::vector<std::string>& san_uris,
+                                                const std::vector<std::string>& san_dns_names) {
   x509_req_ptr req(X509_REQ_new());
   auto name = make_name(subject);
   if (!name) return std::move(name).err();
-  if (!req || X509_REQ_set_subject_name(req.get(), name->get()) != 1 || X509_REQ_set_pubkey(req.get(), key.native()) != 1 ||
-      X509_REQ_sign(req.get(), key.native(), EVP_sha256()) <= 0) {
+  if (!req || X509_REQ_set_subject_name(req.get(), name->get()) != 1 || X509_REQ_set_pubkey(req.get(), key.native()) != 1) {
+    return make_error(status_code::BadInternalError, "CSR: " + take_openssl_errors());
+  }
+  std::string san = join(san_uris, "URI:");
+  if (const auto dns = join(san_dns_names, "DNS:"); !dns.empty()) san += (san.empty() ? "" : ",") + dns;
+  if (!san.empty()) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, nullptr, nullptr, req.get(), nullptr, 0);
+    x509_extension_ptr ext(X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, san.c_str()));
+    STACK_OF(X509_EXTENSION)* extensions = sk_X509_EXTENSION_new_null();
+    const bool added = ext && extensions && sk_X509_EXTENSION_push(extensions, ext.get()) > 0 &&
+                       X509_REQ_add_extensions(req.get(), extensions) == 1;
+    sk_X509_EXTENSION_free(extensions);  // the stack only; ext is still owned by its pointer
+    if (!added) return make_error(status_code::BadInvalidArgument, "CSR subjectAltName '" + san + "': " + take_openssl_errors());
+  }
+  if (X509_REQ_sign(req.get(), key.native(), EVP_sha256()) <= 0) {
     return make_error(status_code::BadInternalError, "CSR: " + take_openssl_errors());
   }
   return signing_request(std::move(req));
@@ -228,6 +244,18 @@ result<signing_request> signing_request::create(const subject_fields& subject, c
 EVP_PKEY* signing_request::public_key() const { return X509_REQ_get0_pubkey(req_.get()); }
 
 distinguished_name signing_request::subject() const { return describe_name(X509_REQ_get_subject_name(req_.get())); }
+
+bytes signing_request::to_der() const {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509_REQ(req_.get(), &der);
+  if (n <= 0) {
+    take_openssl_errors();
+    return {};
+  }
+  bytes out(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
 
 std::string signing_request::to_pem() const {
   bio_ptr bio(BIO_new(BIO_s_mem()));

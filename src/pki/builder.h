@@ -62,10 +62,15 @@ result<certificate> build_certificate(const certificate_profile& profile, EVP_PK
 class signing_request {
  public:
   static result<signing_request> parse(byte_view data, const std::string& source);
-  static result<signing_request> create(const subject_fields& subject, const private_key& key);
+  // With SAN URIs / DNS names, the request asks for a subjectAltName extension (an OPC UA
+  // application instance certificate names its ApplicationUri there).
+  static result<signing_request> create(const subject_fields& subject, const private_key& key,
+                                        const std::vector<std::string>& san_uris = {},
+                                        const std::vector<std::string>& san_dns_names = {});
   EVP_PKEY* public_key() const;  // borrowed
   distinguished_name subject() const;
   std::string to_pem() const;
+  bytes to_der() const;
 
  private:
   explicit signing_request(x509_req_ptr req) : req_(std::move(req)) {}

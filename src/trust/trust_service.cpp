@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/files.h"
 #include "events/audit_writer.h"
@@ -541,6 +542,178 @@ result<std::size_t> trust_service::export_pki_folder(const fs::path& dir) {
     }
   }
   return written;
+}
+
+}  // namespace castellan::trust
+
+namespace castellan::trust {
+
+result<change_report> trust_service::replace_lists(const trust_list_replacement& lists, const actor& who) {
+  // Parse and check everything before touching the store.
+  auto parse_certs = [](const std::optional<std::vector<bytes>>& in, const char* what,
+                        bool must_be_ca) -> result<std::vector<pki::certificate>> {
+    std::vector<pki::certificate> out;
+    if (!in) return out;
+    for (std::size_t i = 0; i < in->size(); ++i) {
+      auto cert = pki::certificate::from_der((*in)[i]);
+      if (!cert) {
+        return make_error(status_code::BadCertificateInvalid,
+                          std::string(what) + "[" + std::to_string(i) + "] is not a DER certificate");
+      }
+      if (must_be_ca && !cert->basic_constraints().ca) {
+        return make_error(status_code::BadCertificateIssuerUseNotAllowed,
+                          std::string(what) + "[" + std::to_string(i) + "] " + cert->thumbprint() +
+                              " is not a CA certificate; the issuer list holds CAs");
+      }
+      out.push_back(std::move(cert).value());
+    }
+    return out;
+  };
+  auto trusted = parse_certs(lists.trusted_certificates, "TrustedCertificates", false);
+  if (!trusted) return std::move(trusted).err();
+  auto issuers = parse_certs(lists.issuer_certificates, "IssuerCertificates", true);
+  if (!issuers) return std::move(issuers).err();
+
+  auto stored = store_.list_certificates(std::nullopt);
+  if (!stored) return std::move(stored).err();
+  auto stored_crls = store_.list_crls();
+  if (!stored_crls) return std::move(stored_crls).err();
+
+  // The certificates each list will hold afterwards (thumbprint → certificate).
+  std::map<std::string, pki::certificate> new_trusted;
+  std::map<std::string, pki::certificate> new_issuers;
+  for (auto& c : *trusted) new_trusted.emplace(c.thumbprint(), c);
+  for (auto& c : *issuers) {
+    if (!new_trusted.contains(c.thumbprint())) new_issuers.emplace(c.thumbprint(), c);
+  }
+  std::vector<pki::certificate> signers;  // CAs of the resulting lists, to check CRLs against
+  for (const auto& [tp, c] : new_trusted) signers.push_back(c);
+  for (const auto& [tp, c] : new_issuers) signers.push_back(c);
+  for (const auto& row : *stored) {
+    const bool replaced = (row.state == trust_state::trusted && lists.trusted_certificates) ||
+                          (row.state == trust_state::issuer && lists.issuer_certificates);
+    if (row.state == trust_state::rejected || replaced) continue;
+    if (auto c = pki::certificate::from_der(row.der)) signers.push_back(std::move(c).value());
+  }
+
+  struct crl_in {
+    pki::crl crl;
+    trust_state list;
+  };
+  std::vector<crl_in> crls;
+  for (const auto& [in, list, what] : {std::tuple{&lists.trusted_crls, trust_state::trusted, "TrustedCrls"},
+                                       std::tuple{&lists.issuer_crls, trust_state::issuer, "IssuerCrls"}}) {
+    if (!*in) continue;
+    for (std::size_t i = 0; i < (*in)->size(); ++i) {
+      auto c = pki::crl::from_der((**in)[i]);
+      if (!c) {
+        return make_error(status_code::BadCertificateInvalid, std::string(what) + "[" + std::to_string(i) + "] is not a DER CRL");
+      }
+      const bool signed_by_ca = std::any_of(signers.begin(), signers.end(), [&](const pki::certificate& ca) {
+        return X509_NAME_cmp(X509_CRL_get_issuer(c->native()), X509_get_subject_name(ca.native())) == 0 && c->issued_by(ca);
+      });
+      if (!signed_by_ca) {
+        return make_error(status_code::BadCertificateInvalid, std::string(what) + "[" + std::to_string(i) + "] from '" +
+                                                                  c->issuer().text + "' is signed by no CA of the trust list");
+      }
+      crls.push_back({std::move(c).value(), list});
+    }
+  }
+
+  change_report report;
+  const sys_time now = clock_.now();
+  auto outcome = store_.transact([&](store::transaction& tx) -> result<void> {
+    // Removals first: what was in a replaced list and is in neither new list.
+    for (const auto& row : *stored) {
+      const bool replaced = (row.state == trust_state::trusted && lists.trusted_certificates) ||
+                            (row.state == trust_state::issuer && lists.issuer_certificates);
+      if (!replaced || new_trusted.contains(row.thumbprint) || new_issuers.contains(row.thumbprint)) continue;
+      if (auto r = tx.delete_certificate(row.thumbprint); !r) return std::move(r).err();
+      if (auto r = tx.append_audit(audit(who, "trust.remove", row.thumbprint, status_code::Good,
+                                         "removed from " + list_name(row.state) + " by a trust list update (" + row.subject + ")"));
+          !r) {
+        return r;
+      }
+      report.removed.push_back(row.thumbprint);
+    }
+    for (const auto& [target, certs] : {std::pair{trust_state::trusted, &new_trusted}, std::pair{trust_state::issuer, &new_issuers}}) {
+      for (const auto& [tp, cert] : *certs) {
+        auto existing = tx.find_certificate(tp);
+        if (!existing) return std::move(existing).err();
+        if (*existing && (*existing)->state == target) {
+          report.unchanged.push_back(tp);
+          continue;
+        }
+        certificate_record row = make_certificate_record(cert, target, now);
+        std::string detail = "added to " + list_name(target) + " by a trust list update";
+        if (*existing) {
+          detail = "moved from " + list_name((*existing)->state) + " to " + list_name(target) + " by a trust list update";
+          row.first_attempt = (*existing)->first_attempt;
+          row.last_attempt = (*existing)->last_attempt;
+          row.attempts = (*existing)->attempts;
+        }
+        if (auto r = tx.put_certificate(row); !r) return r;
+        if (auto r = tx.append_audit(audit(who, "trust.add", tp, status_code::Good, detail)); !r) return r;
+        report.changed.push_back(std::move(row));
+      }
+    }
+    std::set<std::string> kept_crls;
+    for (const auto& in : crls) {
+      auto row = make_crl_record(in.crl, in.list, now);
+      kept_crls.insert(row.id);
+      auto existing = tx.find_crl(row.id);
+      if (!existing) return std::move(existing).err();
+      if (*existing && (*existing)->list == in.list) continue;
+      if (auto r = tx.put_crl(row); !r) return r;
+      if (auto r = tx.append_audit(audit(who, "trust.crl.add", row.id, status_code::Good,
+                                         "CRL of " + row.issuer + " in " + list_name(row.list) + " by a trust list update"));
+          !r) {
+        return r;
+      }
+      report.crls.push_back(std::move(row));
+    }
+    for (const auto& row : *stored_crls) {
+      const bool replaced = (row.list == trust_state::trusted && lists.trusted_crls) || (row.list == trust_state::issuer && lists.issuer_crls);
+      if (!replaced || kept_crls.contains(row.id)) continue;
+      if (auto r = tx.delete_crl(row.id); !r) return std::move(r).err();
+      if (auto r = tx.append_audit(audit(who, "trust.crl.remove", row.id, status_code::Good,
+                                         "CRL of " + row.issuer + " removed from " + list_name(row.list) + " by a trust list update"));
+          !r) {
+        return r;
+      }
+      report.removed.push_back(row.id);
+    }
+    return {};
+  });
+  if (!outcome) return std::move(outcome).err();
+  return report;
+}
+
+result<sys_time> trust_service::last_change() {
+  auto revision = store_.trust_revision();
+  if (!revision) return std::move(revision).err();
+  std::lock_guard lock(last_change_mutex_);
+  if (last_change_ && last_change_->first == *revision) return last_change_->second;
+  sys_time latest{};
+  auto certs = store_.list_certificates(std::nullopt);
+  if (!certs) return std::move(certs).err();
+  for (const auto& row : *certs) {
+    if (row.state != trust_state::rejected) latest = std::max(latest, row.added_at);
+  }
+  auto crls = store_.list_crls();
+  if (!crls) return std::move(crls).err();
+  for (const auto& row : *crls) latest = std::max(latest, row.added_at);
+  // Removals leave no row behind; their audit records say when.
+  for (const char* action : {"trust.remove", "trust.reject", "trust.crl.remove"}) {
+    store::audit_filter filter;
+    filter.action = action;
+    filter.limit = 1;
+    auto newest = store_.list_audit(filter);
+    if (!newest) return std::move(newest).err();
+    if (!newest->empty()) latest = std::max(latest, newest->front().time);
+  }
+  last_change_ = std::pair{*revision, latest};
+  return latest;
 }
 
 }  // namespace castellan::trust

@@ -53,6 +53,16 @@ struct change_report {
   std::vector<store::certificate_record> changed;  // certificates added or moved
   std::vector<store::crl_record> crls;             // CRLs added
   std::vector<std::string> unchanged;              // thumbprints already where asked
+  std::vector<std::string> removed;                // thumbprints and CRL ids taken out (replace_lists)
+};
+
+// A whole trust list as OPC UA pushes it (Part 12 TrustListDataType): each list that is set
+// replaces what the store holds in it; a list left unset is not touched.
+struct trust_list_replacement {
+  std::optional<std::vector<bytes>> trusted_certificates;
+  std::optional<std::vector<bytes>> trusted_crls;
+  std::optional<std::vector<bytes>> issuer_certificates;
+  std::optional<std::vector<bytes>> issuer_crls;
 };
 
 class trust_service {
@@ -81,6 +91,16 @@ class trust_service {
   result<store::certificate_record> remove(const std::string& thumbprint, const actor& who);
   // CRLs, each signed by a CA in the trusted or issuer list (refused otherwise).
   result<change_report> add_crls(const std::vector<named_input>& inputs, const actor& who);
+  // Replaces the lists that are set, in one transaction, with one audit record per
+  // certificate or CRL added (trust.add, trust.crl.add), moved or removed (trust.remove,
+  // trust.crl.remove). All-or-nothing: an unreadable certificate or CRL, a non-CA in the
+  // issuer list, or a CRL signed by no CA of the resulting lists refuses the whole update.
+  // A certificate in both new lists goes to the trusted list (which also serves as issuer).
+  result<change_report> replace_lists(const trust_list_replacement& lists, const actor& who);
+
+  // When the trusted or issuer lists or their CRLs last changed, by any edge or process
+  // (the newest addition or removal the store records); the epoch when they never did.
+  result<sys_time> last_change();
 
   // The OPC UA PKI folder layout (trusted/certs, trusted/crl, issuers/certs, issuers/crl,
   // rejected/certs): import is all-or-nothing; certificates already in place are reported
@@ -118,6 +138,8 @@ class trust_service {
   std::unique_ptr<certificate_validator> validators_[4];
 
   events::audit_writer* audit_writer_ = nullptr;
+  std::mutex last_change_mutex_;
+  std::optional<std::pair<std::uint64_t, sys_time>> last_change_;  // (revision, time) cache
   std::mutex rebuild_mutex_;
   std::atomic<std::shared_ptr<const trust_snapshot>> current_;
 };

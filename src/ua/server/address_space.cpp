@@ -48,6 +48,7 @@ session_context context_of(const session& s) {
   c.user = s.identity.user;
   c.roles = s.identity.roles;
   c.anonymous = s.identity.token_type.empty() || s.identity.token_type == "anonymous";
+  c.security_mode = s.security_mode;
   return c;
 }
 

@@ -105,13 +105,45 @@ struct service_dispatcher::impl {
     return out;
   }
 
-  std::vector<endpoint_description> endpoints(const std::string& url) const {
+  // This channel's certificate and key: each channel keeps the ones it was opened with, so a
+  // replaced server certificate only applies to new channels.
+  const bytes& own_der(const request_context& c) const {
+    const auto& id = c.channel.identity();
+    return id ? id->certificate_der : own_certificate_der;
+  }
+  // What endpoints and CreateSession carry as ServerCertificate: the leaf followed by its
+  // issuers, so clients can build the chain of a CA-issued server certificate.
+  const bytes& own_chain(const request_context& c) const {
+    const auto& id = c.channel.identity();
+    return id ? id->chain : own_certificate_der;
+  }
+  // Clients sign the ServerCertificate they were given followed by the nonce: the leaf, or
+  // (when we sent one) the whole chain. Either verifies.
+  bool verify_over_server_certificate(const request_context& c, const channel_crypto& crypto, const bytes& nonce,
+                                      const bytes& signature) const {
+    const auto verifies = [&](const bytes& certificate) {
+      bytes signed_data = certificate;
+      signed_data.insert(signed_data.end(), nonce.begin(), nonce.end());
+      return crypto.asymmetric_verify(signed_data, signature).ok();
+    };
+    return verifies(own_der(c)) || (own_chain(c) != own_der(c) && verifies(own_chain(c)));
+  }
+  const pki::certificate& own_cert(const request_context& c) const {
+    const auto& id = c.channel.identity();
+    return id ? id->certificate : own_certificate;
+  }
+  const pki::private_key& own_private_key(const request_context& c) const {
+    const auto& id = c.channel.identity();
+    return id ? id->key : own_key;
+  }
+
+  std::vector<endpoint_description> endpoints(const std::string& url, const bytes& certificate_der) const {
     std::vector<endpoint_description> out;
     for (const auto& e : config.endpoints) {
       endpoint_description d;
       d.endpoint_url = url.empty() ? config.endpoint_url : url;
       d.server = server_description();
-      d.server_certificate = own_certificate_der;
+      d.server_certificate = certificate_der;
       d.security_mode = to_wire(e.mode);
       d.security_policy_uri = e.policy_uri;
       d.user_identity_tokens = token_policies(e);
@@ -127,10 +159,10 @@ struct service_dispatcher::impl {
     return out;
   }
 
-  bytes get_endpoints(const get_endpoints_request& request) {
+  bytes get_endpoints(request_context& context, const get_endpoints_request& request) {
     get_endpoints_response response;
     response.response_header = make_response_header(request.request_header);
-    response.endpoints = endpoints(request.endpoint_url);
+    response.endpoints = endpoints(request.endpoint_url, own_chain(context));
     return encode_with_type_id(response);
   }
 
@@ -186,8 +218,8 @@ struct service_dispatcher::impl {
     response.authentication_token = s.authentication_token;
     response.revised_session_timeout = s.timeout_ms;
     response.server_nonce = s.server_nonce;
-    response.server_certificate = own_certificate_der;
-    response.server_endpoints = endpoints(request.endpoint_url);
+    response.server_certificate = own_chain(context);
+    response.server_endpoints = endpoints(request.endpoint_url, own_chain(context));
     response.max_request_message_size = config.limits.max_message_size;
     if (secured) {
       bytes to_sign = request.client_certificate;
@@ -205,7 +237,7 @@ struct service_dispatcher::impl {
                                                        const pki::certificate* peer) {
     const auto uri = policy.empty() ? context.channel.policy_uri() : policy;
     if (uri == policy_none_uri) return make_error(status_code::BadIdentityTokenInvalid, "user token policy None");
-    return make_channel_crypto(uri, &own_certificate, &own_key, peer);
+    return make_channel_crypto(uri, &own_cert(context), &own_private_key(context), peer);
   }
 
   const user_token_policy* find_token_policy(request_context& context, const std::string& policy_id) {
@@ -295,9 +327,7 @@ struct service_dispatcher::impl {
       if (!cert) return make_error(status_code::BadIdentityTokenInvalid, "user certificate unreadable");
       auto crypto = token_crypto(context, p->security_policy_uri, &*cert);
       if (!crypto) return crypto.err();
-      bytes signed_data = own_certificate_der;
-      signed_data.insert(signed_data.end(), s.server_nonce.begin(), s.server_nonce.end());
-      if (!(*crypto)->asymmetric_verify(signed_data, request.user_token_signature.signature)) {
+      if (!verify_over_server_certificate(context, **crypto, s.server_nonce, request.user_token_signature.signature)) {
         return make_error(status_code::BadUserSignatureInvalid, "user token signature does not verify");
       }
       if (!identities.user_certificate) return make_error(status_code::BadIdentityTokenRejected, "no user trust list");
@@ -318,10 +348,8 @@ struct service_dispatcher::impl {
       if (s.client_certificate != context.channel.client_certificate_der()) {
         return fault(request.request_header, status_code::BadSecurityChecksFailed);
       }
-      bytes signed_data = own_certificate_der;
-      signed_data.insert(signed_data.end(), s.server_nonce.begin(), s.server_nonce.end());
       if (request.client_signature.algorithm != crypto->asymmetric_signature_uri() ||
-          !crypto->asymmetric_verify(signed_data, request.client_signature.signature)) {
+          !verify_over_server_certificate(context, *crypto, s.server_nonce, request.client_signature.signature)) {
         counters.activation_failures++;
         return fault(request.request_header, status_code::BadApplicationSignatureInvalid);
       }
@@ -339,6 +367,7 @@ struct service_dispatcher::impl {
     s.identity = std::move(*identity);
     s.activated = true;
     s.channel_id = context.channel.channel_id();
+    s.security_mode = to_wire(context.channel.mode());
     s.server_nonce = random_bytes(session_nonce_length);
     counters.sessions_activated++;
     activate_session_response response;
@@ -417,7 +446,7 @@ bytes service_dispatcher::handle(request_context& context, byte_view request_bod
 
   switch (id) {
     case get_endpoints_request::binary_encoding_id:
-      return run(static_cast<get_endpoints_request*>(nullptr), [&](const auto& q) { return s.get_endpoints(q); });
+      return run(static_cast<get_endpoints_request*>(nullptr), [&](const auto& q) { return s.get_endpoints(context, q); });
     case find_servers_request::binary_encoding_id:
       return run(static_cast<find_servers_request*>(nullptr), [&](const auto& q) { return s.find_servers(q); });
     case create_session_request::binary_encoding_id:
@@ -452,7 +481,6 @@ bytes service_dispatcher::handle(request_context& context, byte_view request_bod
                             // needs SignAndEncrypt) and on the session's application.
                             auto who = context_of(ses);
                             who.origin = &ses;
-                            who.channel_mode = to_wire(context.channel.mode());
                             who.channel_policy_uri = context.channel.policy_uri();
                             who.remote_address = context.remote_address;
                             return encode_with_type_id(s.nodes.call(q, who));

@@ -40,7 +40,13 @@ result<std::vector<pki::certificate>> parse_chain(byte_view der) {
 }  // namespace
 
 server_channel::server_channel(const server_channel_config& config, std::uint32_t channel_id)
-    : config_(config), channel_id_(channel_id), negotiated_(config.limits) {}
+    : config_(config),
+      channel_id_(channel_id),
+      negotiated_(config.limits),
+      identity_(config.identity ? config.identity() : nullptr),
+      own_certificate_(identity_ ? &identity_->certificate : config.own_certificate),
+      own_key_(identity_ ? &identity_->key : config.own_key),
+      own_chain_(identity_ ? &identity_->chain : &config.own_certificate_chain) {}
 
 server_channel::~server_channel() = default;
 
@@ -173,12 +179,12 @@ void server_channel::on_open(byte_view chunk) {
       client_chain_ = std::move(*chain);
       client_certificate_der_ = client_chain_.front().der();
       client_certificate_der_raw_ = security.sender_certificate;
-      if (!config_.own_certificate || security.receiver_thumbprint.size() != 20 ||
-          to_hex(security.receiver_thumbprint) != config_.own_certificate->thumbprint()) {
+      if (!own_certificate_ || security.receiver_thumbprint.size() != 20 ||
+          to_hex(security.receiver_thumbprint) != own_certificate_->thumbprint()) {
         return fail(status_code::BadCertificateInvalid, "the client encrypted for another server certificate");
       }
     }
-    auto crypto = make_channel_crypto(security.policy_uri, config_.own_certificate, config_.own_key,
+    auto crypto = make_channel_crypto(security.policy_uri, own_certificate_, own_key_,
                                       client_chain_.empty() ? nullptr : &client_chain_.front());
     if (!crypto) return fail(crypto.code(), crypto.err().message);
     crypto_ = std::move(*crypto);
@@ -247,7 +253,7 @@ void server_channel::on_open(byte_view chunk) {
   asymmetric_header reply_security;
   reply_security.policy_uri = crypto_->policy_uri();
   if (!crypto_->is_none()) {
-    reply_security.sender_certificate = config_.own_certificate_chain;
+    reply_security.sender_certificate = *own_chain_;
     bytes thumbprint;
     from_hex(client_chain_.front().thumbprint(), thumbprint);
     reply_security.receiver_thumbprint = std::move(thumbprint);

@@ -25,8 +25,21 @@ struct transport_limits {
   std::uint32_t max_chunk_count = 0;           // 0: max_message_size decides
 };
 
+// The server's application instance certificate and key as one value. It can be replaced
+// (Part 12 UpdateCertificate + ApplyChanges): each channel keeps the one it was opened with
+// until it closes, new channels take the current one.
+struct own_identity {
+  pki::certificate certificate;
+  pki::private_key key;
+  bytes certificate_der;  // the leaf
+  bytes chain;            // the leaf followed by its issuers: what we send as SenderCertificate
+};
+
 struct server_channel_config {
   transport_limits limits;
+  // When set, each new channel takes its certificate and key from here (the three fields
+  // below are then ignored).
+  std::function<std::shared_ptr<const own_identity>()> identity;
   const pki::certificate* own_certificate = nullptr;
   const pki::private_key* own_key = nullptr;
   bytes own_certificate_chain;  // DER, what we send as SenderCertificate
@@ -74,6 +87,8 @@ class server_channel {
   const bytes& client_certificate_der() const noexcept { return client_certificate_der_; }
   // For CreateSession's signatures: the policy's asymmetric operations.
   const channel_crypto* crypto() const noexcept { return crypto_.get(); }
+  // The identity this channel was opened with (null when the config gives bare pointers).
+  const std::shared_ptr<const own_identity>& identity() const noexcept { return identity_; }
 
  private:
   enum class state { awaiting_hello, awaiting_open, open, closed };
@@ -100,6 +115,11 @@ class server_channel {
   transport_limits negotiated_;
   std::string endpoint_url_;
 
+  // Declared before crypto_, which borrows its certificate and key.
+  std::shared_ptr<const own_identity> identity_;
+  const pki::certificate* own_certificate_;
+  const pki::private_key* own_key_;
+  const bytes* own_chain_;
   std::unique_ptr<channel_crypto> crypto_;
   security_mode mode_ = security_mode::none;
   std::vector<pki::certificate> client_chain_;
