@@ -38,6 +38,7 @@ class mtls_listener {
 
   void stop();
   unsigned short port() const;  // the bound port (useful with :0)
+  std::size_t connections() const;  // open TLS connections now
 
  private:
   mtls_listener() = default;
