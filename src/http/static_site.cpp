@@ -22,6 +22,27 @@ bool names_a_file(std::string_view path) {
   return last.find('.') != std::string_view::npos;
 }
 
+// "/a/../b", "/./x", "/%2e%2E/": dot segments, plain or percent-encoded, name nothing here.
+bool has_dot_segment(std::string_view path) {
+  std::size_t start = 0;
+  while (start < path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string seg;
+    for (std::size_t i = start; i < end; ++i) {
+      if (path[i] == '%' && i + 2 < end && path[i + 1] == '2' && (path[i + 2] == 'e' || path[i + 2] == 'E')) {
+        seg.push_back('.');
+        i += 2;
+      } else {
+        seg.push_back(path[i]);
+      }
+    }
+    if (seg == "." || seg == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 const char* static_site::content_security_policy() {
@@ -90,7 +111,7 @@ std::optional<response> static_site::serve(std::string_view path) const {
   if (path.empty() || path.front() != '/' || api_path(path)) return std::nullopt;
   if (path == "/") path = "/index.html";
   if (auto it = files_.find(path); it != files_.end()) return reply(it->second);
-  if (names_a_file(path)) {
+  if (names_a_file(path) || has_dot_segment(path)) {
     auto r = error_response(404, status_code::BadNotFound, "no such file in the web console");
     r.headers.emplace_back("Content-Security-Policy", content_security_policy());
     return r;
