@@ -237,6 +237,19 @@ async function main() {
   await page.locator(`[data-testid=certs-trusted] tr[data-thumbprint="${thumbprint}"]`).waitFor();
   ok('the approved certificate is in the trusted tab');
 
+  // Import two files at once into the trusted list.
+  const trustedBefore = await page.locator('[data-testid=certs-trusted] tbody tr[data-thumbprint]').count();
+  await page.getByRole('button', { name: 'Import…' }).click();
+  const importDialog = page.getByRole('dialog', { name: 'Import certificates' });
+  await importDialog.getByLabel(/Certificate files/).setInputFiles([join(work, 'press2.pem'), join(work, 'press3.pem')]);
+  await importDialog.getByRole('button', { name: 'Import 2 files' }).click();
+  await importDialog.getByRole('status').waitFor();
+  const imported = await importDialog.getByRole('status').textContent();
+  check(/press2\.pem: 1 imported/.test(imported) && /press3\.pem: 1 imported/.test(imported), `import of two files: ${imported}`);
+  await importDialog.getByRole('button', { name: 'Done' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=certs-trusted] tbody tr[data-thumbprint]').length === n, trustedBefore + 2);
+  ok('the trusted tab shows the imported certificates without a reload');
+
   // --- devices: filters, revoke, refused at the mTLS edge ----------------------------------------
   await page.getByRole('link', { name: 'Device registry' }).click();
   const deviceRows = page.getByTestId('devices').locator('tbody tr');
@@ -296,6 +309,15 @@ async function main() {
   await screenshot(page, 'audit');
 
   await page.getByRole('link', { name: 'Users & tokens' }).click();
+  await page.getByRole('button', { name: 'Add user…' }).click();
+  const userDialog = page.getByRole('dialog', { name: 'Add user' });
+  await userDialog.getByLabel('User name').fill('alice');
+  await userDialog.getByLabel(/^Password/).fill('alice-pass-123');
+  await userDialog.getByLabel('Operator').check();
+  await userDialog.getByRole('button', { name: 'Add user' }).click();
+  await page.getByRole('cell', { name: 'alice', exact: true }).waitFor();
+  const alice = await page.locator('tr', { hasText: 'alice' }).textContent();
+  check(/Observer, Operator/.test(alice), `a user added with two roles: ${alice}`);
   await page.getByRole('tab', { name: 'API tokens' }).click();
   await page.getByText('web console session').first().waitFor();
   ok('the console session is listed among the API tokens');

@@ -65,7 +65,7 @@ function Import({ onDone }) {
         )}
         <div class="actions">
           <button type="button" onClick={onDone}>
-            Close
+            Done
           </button>
           <button type="submit" class="primary" disabled={busy || files.length === 0}>
             Import {files.length > 0 ? `${files.length} file${files.length > 1 ? 's' : ''}` : ''}

@@ -12,18 +12,20 @@ const EDGE_NAMES = {
 // Certificates expiring in the next `days` days on a time axis: one mark per certificate,
 // stacked when several fall on the same day. Drawn by hand: a few lines of SVG.
 function ExpiryTimeline({ items, days }) {
-  const width = 640;
-  const height = 150;
+  const width = 900;
   const left = 24;
   const right = width - 24;
-  const axisY = height - 30;
-  const x = (d) => left + ((right - left) * Math.min(Math.max(d, 0), days)) / days;
   const perDay = {};
   const marks = items.map((it) => {
     const d = Math.max(daysLeft(it.not_after), 0);
     const stack = (perDay[d] = (perDay[d] || 0) + 1) - 1;
     return { ...it, d, stack };
   });
+  // As tall as the highest stack of marks needs, no taller.
+  const highest = Math.max(0, ...marks.map((m) => m.stack));
+  const axisY = 34 + highest * 18;
+  const height = axisY + 30;
+  const x = (d) => left + ((right - left) * Math.min(Math.max(d, 0), days)) / days;
   const ticks = [0, 7, 14, 21, 30].filter((t) => t <= days);
   return (
     <figure class="timeline">

@@ -141,7 +141,7 @@ function DeviceList({ admin }) {
           <select value={form.expiry} onChange={set('expiry')} name="expiry">
             <option value="">any</option>
             <option value="expired">expired</option>
-            <option value="soon">expiring within 30 days</option>
+            <option value="soon">within 30 days</option>
           </select>
         </Field>
         <Field label="Effective from">
@@ -193,14 +193,14 @@ function DeviceList({ admin }) {
                   <td>
                     <span class={`status ${d.status}`}>{d.status}</span>
                   </td>
-                  <td>{d.common_name}</td>
-                  <td>{d.organizational_unit}</td>
+                  <td class="nowrap">{d.common_name}</td>
+                  <td class="nowrap">{d.organizational_unit}</td>
                   <td>
                     <code>{d.serial}</code>
                   </td>
                   <td>{d.effective_client_id}</td>
-                  <td>{formatTime(d.not_before)}</td>
-                  <td class={left < 0 ? 'expired' : left <= 30 ? 'soon' : ''}>
+                  <td class="nowrap">{formatTime(d.not_before)}</td>
+                  <td class={`nowrap ${left < 0 ? 'expired' : left <= 30 ? 'soon' : ''}`}>
                     {formatTime(d.not_after)}
                     {left < 0 ? ' (expired)' : left <= 30 ? ` (${left} d)` : ''}
                   </td>
