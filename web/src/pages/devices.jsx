@@ -195,10 +195,10 @@ function DeviceList({ admin }) {
                   </td>
                   <td class="nowrap">{d.common_name}</td>
                   <td class="nowrap">{d.organizational_unit}</td>
-                  <td>
+                  <td class="serial">
                     <code>{d.serial}</code>
                   </td>
-                  <td>{d.effective_client_id}</td>
+                  <td class="nowrap">{d.effective_client_id}</td>
                   <td class="nowrap">{formatTime(d.not_before)}</td>
                   <td class={`nowrap ${left < 0 ? 'expired' : left <= 30 ? 'soon' : ''}`}>
                     {formatTime(d.not_after)}
