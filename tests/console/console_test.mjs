@@ -51,10 +51,10 @@ const freePort = () =>
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // One HTTPS request to castellan (its own self-signed certificate: not verified here).
-function https(port, path, { cert, key, headers } = {}) {
+function https(port, path, { cert, key, headers, method = 'GET' } = {}) {
   return new Promise((res, rej) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port, path, rejectUnauthorized: false, cert, key, headers },
+      { host: '127.0.0.1', port, path, method, rejectUnauthorized: false, cert, key, headers },
       (r) => {
         let body = '';
         r.setEncoding('utf8');
@@ -155,6 +155,35 @@ async function main() {
   check(api.status === 404 && api.headers['content-type'] === 'application/json', 'unknown API paths stay JSON 404s');
   const noCdn = readFileSync(join(consoleDir, 'index.html'), 'utf8') + (js ? readFileSync(join(consoleDir, js[1])) : '');
   check(!/https?:\/\/(?!www\.w3\.org)[a-z0-9.-]+\.[a-z]{2,}\//i.test(noCdn.replace(/https?:\/\/(reactjs\.org|preactjs\.com)[^"'\s]*/g, '')), 'no CDN or external URL in the bundle');
+
+  // --- the console's own API routes ------------------------------------------------------------
+  const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+  const opened = await https(adminPort, '/api/v1/session', { method: 'POST', headers: { Authorization: basic } });
+  const session = JSON.parse(opened.body);
+  check(opened.status === 201 && /^cst_/.test(session.token) && session.description === 'web console session', `a session opens with a password (${opened.status})`);
+  const bearer = (t) => ({ Authorization: `Bearer ${t}` });
+  const again = await https(adminPort, '/api/v1/session', { method: 'POST', headers: bearer(session.token) });
+  check(again.status === 400, `a token cannot open another session (${again.status})`);
+  cli('user', 'add', 'olga', '--role', 'Observer', '--password', 'olga-pass-123');
+  const script = JSON.parse(cli('--json', 'user', 'token', 'create', 'olga', '--role', 'Observer', '--expires', '1h'));
+  const notSession = await https(adminPort, '/api/v1/session', { method: 'DELETE', headers: bearer(script.token) });
+  const stillWorks = await https(adminPort, '/api/v1/me', { headers: bearer(script.token) });
+  check(notSession.status === 400 && stillWorks.status === 200, `logout never revokes a script's API token (${notSession.status}, then ${stillWorks.status})`);
+  const c0 = JSON.parse((await https(adminPort, '/api/v1/changes', { headers: bearer(script.token) })).body);
+  const quiet = JSON.parse((await https(adminPort, `/api/v1/changes?since=${c0.cursor}`, { headers: bearer(script.token) })).body);
+  check(quiet.cursor === c0.cursor && quiet.areas.length === 0, `changes: nothing new, same cursor (${JSON.stringify(quiet)})`);
+  cli('ca', 'registration-code'); // a registry change, made by another process
+  const moved = JSON.parse((await https(adminPort, `/api/v1/changes?since=${c0.cursor}`, { headers: bearer(script.token) })).body);
+  check(moved.cursor !== c0.cursor && moved.areas.includes('registry') && !moved.areas.includes('trust'), `changes: a registry change by the CLI is seen (${JSON.stringify(moved)})`);
+  const settings = JSON.parse((await https(adminPort, '/api/v1/trust/settings', { headers: bearer(script.token) })).body);
+  check(settings.mode === 'trusted-list' && settings.auto_reject === true && !('system_ca_file' in settings), `trust settings for an Observer: ${JSON.stringify(settings)}`);
+  const dashboard = await https(adminPort, '/api/v1/dashboard', { headers: bearer(script.token) });
+  const d0 = JSON.parse(dashboard.body);
+  check(dashboard.status === 200 && d0.connections.opcua_channels === 0 && d0.rejections_last_hour.total === 0 && d0.expiring.items.length === 1,
+    `dashboard as an Observer: ${dashboard.body.slice(0, 200)}`);
+  const closed = await https(adminPort, '/api/v1/session', { method: 'DELETE', headers: bearer(session.token) });
+  const gone = await https(adminPort, '/api/v1/me', { headers: bearer(session.token) });
+  check(closed.status === 200 && gone.status === 401, `logout revokes the session token (${closed.status}, then ${gone.status})`);
 
   // --- the browser -------------------------------------------------------------------------------
   const profile = join(work, 'chromium-profile');
