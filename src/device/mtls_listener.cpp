@@ -13,7 +13,6 @@ void mtls_listener::stop() {
 }
 
 unsigned short mtls_listener::port() const { return server_->port(); }
-std::size_t mtls_listener::connections() const { return server_->connections(); }
 
 result<std::unique_ptr<mtls_listener>> mtls_listener::start(boost::asio::io_context& io, const mtls_options& options,
                                                             const pki::certificate& server_cert, const pki::private_key& server_key,
