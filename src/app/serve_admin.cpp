@@ -63,7 +63,7 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
   const nlohmann::json view = config_view(c);
   auto console = console_site(c);
   if (!console) return std::move(console).err();
-  edge->api_ = std::make_unique<http::admin_api>(http::admin_services{
+  http::admin_services api_services{
       services.store, services.trust, services.users, services.registry, services.clock, events::metrics::global(),
       [view] { return view; },
       // The pki/ folder mirrors the lists after every change, as it does after CLI changes;
@@ -72,13 +72,15 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
         std::lock_guard lock(*mutex);
         if (auto r = trust->export_pki_folder(pki_dir); !r) spdlog::warn("the pki/ folder export failed: {}", r.err().message);
       },
-      [self] { return self->server_ && !self->server_->stopping(); },
-      [self, edges = services.connections] {
-        nlohmann::json j = edges ? edges() : nlohmann::json::object();
-        if (self->server_) j["admin_https"] = self->server_->connections();
-        return j;
-      },
-      *console});
+      [self] { return self->server_ && !self->server_->stopping(); }};
+  // The web console: its files, and the connections its dashboard shows.
+  api_services.console = *console;
+  api_services.connections = [self, edges = services.connections] {
+    nlohmann::json j = edges ? edges() : nlohmann::json::object();
+    if (self->server_) j["admin_https"] = self->server_->connections();
+    return j;
+  };
+  edge->api_ = std::make_unique<http::admin_api>(std::move(api_services));
   http::server_options options;
   options.name = "admin HTTPS";
   options.listen = c.admin.listen;

@@ -16,6 +16,11 @@ export function useLivePoller(enabled) {
     let stopped = false;
     let timer;
     const poll = async () => {
+      // A tab in the background asks nothing; it catches up at its first tick when shown.
+      if (document.hidden) {
+        if (!stopped) timer = setTimeout(poll, POLL_MS);
+        return;
+      }
       try {
         const c = await get('/api/v1/changes', cursor.current ? { since: cursor.current } : {});
         if (cursor.current !== null && c.cursor !== cursor.current) {
