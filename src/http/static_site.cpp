@@ -90,7 +90,7 @@ result<std::shared_ptr<const static_site>> static_site::load(const fs::path& roo
                         "web console: " + root.string() + " holds more than " + std::to_string(max_bytes) + " bytes");
     }
     const std::string url = "/" + relative;
-    // Vite writes only content-hashed names into assets/; anything else may change in place.
+    // The build writes only content-hashed names into assets/; anything else may change in place.
     const bool immutable = url.rfind("/assets/", 0) == 0;
     site->files_[url] = file{content_type_for(relative), std::move(body), immutable};
   }

@@ -1,5 +1,5 @@
 #pragma once
-// The web console's files (the Vite build of web/), served by the admin HTTPS edge at `/`.
+// The web console's files (the build of web/), served by the admin HTTPS edge at `/`.
 // Loaded into memory once at startup: the bundle is a few hundred KiB, and a request never
 // touches the filesystem, so a path in a URL cannot reach outside the bundle.
 //
