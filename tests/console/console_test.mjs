@@ -358,6 +358,29 @@ async function main() {
   await page.getByLabel('User name').waitFor();
   const stale = await https(adminPort, '/api/v1/me', { headers: { Authorization: `Bearer ${token}` } });
   check(stale.status === 401, `sign out revokes the session token (${stale.status})`);
+
+  // An Observer reads and changes nothing: no change buttons, no audit or users pages.
+  await page.getByLabel('User name').fill('olga');
+  await page.getByLabel('Password').fill('olga-pass-123');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Signed out on the users page, signed in again there as someone without the role:
+  await page.getByRole('alert').waitFor();
+  check(/needs the role SecurityAdmin; olga holds Observer/.test(await page.getByRole('alert').textContent()), 'a page out of reach names the role it needs');
+  await page.getByRole('link', { name: 'Dashboard' }).first().click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  const nav = await page.getByRole('navigation', { name: 'Main' }).textContent();
+  check(!/Audit log|Users/.test(nav), `an Observer sees no audit or users pages (${nav})`);
+  await page.getByRole('link', { name: 'Client certificates' }).click();
+  await page.locator('[data-testid=certs-trusted] tbody tr[data-thumbprint]').first().waitFor();
+  const changeButtons = await page.getByRole('button', { name: /^(Import|Approve|Reject|Delete)/ }).count();
+  check(changeButtons === 0, `an Observer gets no change buttons on certificates (${changeButtons})`);
+  await page.getByRole('link', { name: 'Device registry' }).click();
+  await page.getByTestId('devices').locator('tbody tr').first().waitFor();
+  check((await page.getByRole('button', { name: /^(Revoke|Activate|Deactivate|Delete)/ }).count()) === 0, 'nor on devices');
+  await screenshot(page, 'observer-devices');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('User name').waitFor();
+
   const csps = problems.filter((p) => /Content Security Policy|Refused to/.test(p));
   check(csps.length === 0, `no CSP violations (${csps.join(' / ')})`);
   check(problems.length === 0, `no script errors in the page (${problems.join(' / ').slice(0, 300)})`);

@@ -79,6 +79,19 @@ function Login({ onLoggedIn }) {
   );
 }
 
+// A page this user may not see says which role it needs, rather than pretending not to exist.
+function NotHere({ path, me, home }) {
+  const locked = PAGES.find((p) => p.path !== '/' && (path === p.path || path.startsWith(`${p.path}/`)));
+  return (
+    <p role="alert">
+      {locked
+        ? `${locked.label} needs the role ${locked.role}; ${me.name} holds ${me.roles.join(', ') || 'no role'}. `
+        : 'No such page. '}
+      {home}
+    </p>
+  );
+}
+
 function Shell({ me, path, navigate, onLogout }) {
   const versions = useLivePoller(true);
   const pages = PAGES.filter((p) => !p.role || me.roles.includes(p.role));
@@ -119,7 +132,11 @@ function Shell({ me, path, navigate, onLogout }) {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {Page ? <Page me={me} path={path} navigate={navigate} /> : <p>No such page. <a href="/" onClick={(e) => link(e, '/')}>Dashboard</a></p>}
+        {Page ? (
+          <Page me={me} path={path} navigate={navigate} />
+        ) : (
+          <NotHere path={path} me={me} home={<a href="/" onClick={(e) => link(e, '/')}>Dashboard</a>} />
+        )}
       </main>
     </LiveContext.Provider>
   );

@@ -3,10 +3,16 @@ import { del, enc, get, post, put } from '../api.js';
 import { useLive } from '../live.js';
 import { Confirm, ErrorNote, Field, Modal, Tabs, formatTime } from '../ui.jsx';
 
-function RolePicker({ roles, value, onChange, legend }) {
+// The assignable roles, loaded by the picker itself: a dialog opened before the page's own
+// lists arrive must not show an empty choice.
+function RolePicker({ value, onChange, legend }) {
+  const { data, error } = useLive([], () => get('/api/v1/roles'));
+  const roles = (data || []).filter((r) => r.assignable);
   return (
     <fieldset class="roles">
       <legend>{legend}</legend>
+      {!data && !error && <span class="muted">Loading…</span>}
+      <ErrorNote error={error} />
       {roles.map((r) => (
         <label key={r.name} title={r.description}>
           <input
@@ -21,7 +27,7 @@ function RolePicker({ roles, value, onChange, legend }) {
   );
 }
 
-function UserForm({ roles, user, onDone }) {
+function UserForm({ user, onDone }) {
   const [name, setName] = useState(user ? user.name : '');
   const [password, setPassword] = useState('');
   const [picked, setPicked] = useState(user ? user.roles : ['Observer']);
@@ -52,7 +58,7 @@ function UserForm({ roles, user, onDone }) {
         <Field label={user ? 'New password (leave empty to keep)' : 'Password'} hint="at least 8 characters">
           <input type="password" autocomplete="new-password" required={!user} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
-        <RolePicker roles={roles} value={picked} onChange={setPicked} legend="Roles" />
+        <RolePicker value={picked} onChange={setPicked} legend="Roles" />
         <ErrorNote error={error} />
         <div class="actions">
           <button type="button" onClick={onDone}>
@@ -67,7 +73,8 @@ function UserForm({ roles, user, onDone }) {
   );
 }
 
-function TokenForm({ roles, users, me, onDone }) {
+function TokenForm({ me, onDone }) {
+  const users = useLive(['user'], () => get('/api/v1/users')).data || [{ name: me.name }];
   const [user, setUser] = useState(me.name);
   const [picked, setPicked] = useState(['Observer']);
   const [expires, setExpires] = useState('30d');
@@ -108,7 +115,7 @@ function TokenForm({ roles, users, me, onDone }) {
               ))}
             </select>
           </Field>
-          <RolePicker roles={roles} value={picked} onChange={setPicked} legend="Roles (the user must hold each)" />
+          <RolePicker value={picked} onChange={setPicked} legend="Roles (the user must hold each)" />
           <Field label="Expires in" hint="3600s, 90m, 12h, 30d, 2w, 1y">
             <input required value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
           </Field>
@@ -136,14 +143,13 @@ export function Users({ me }) {
   const users = useLive(['user'], () => get('/api/v1/users'));
   const tokens = useLive(['user'], () => get('/api/v1/tokens'));
   const roles = useLive([], () => get('/api/v1/roles'));
-  const assignable = (roles.data || []).filter((r) => r.assignable);
   const close = () => setDialog(null);
   return (
     <>
       <div class="title-row">
         <h1>Users, roles and API tokens</h1>
         {tab === 'users' && (
-          <button type="button" class="primary" onClick={() => setDialog(<UserForm roles={assignable} onDone={close} />)}>
+          <button type="button" class="primary" onClick={() => setDialog(<UserForm onDone={close} />)}>
             Add user…
           </button>
         )}
@@ -151,7 +157,7 @@ export function Users({ me }) {
           <button
             type="button"
             class="primary"
-            onClick={() => setDialog(<TokenForm roles={assignable} users={users.data || []} me={me} onDone={close} />)}
+            onClick={() => setDialog(<TokenForm me={me} onDone={close} />)}
           >
             Create token…
           </button>
@@ -190,7 +196,7 @@ export function Users({ me }) {
                   <td>{formatTime(u.created_at)}</td>
                   <td>{formatTime(u.last_login)}</td>
                   <td class="row-actions">
-                    <button type="button" onClick={() => setDialog(<UserForm roles={assignable} user={u} onDone={close} />)}>
+                    <button type="button" onClick={() => setDialog(<UserForm user={u} onDone={close} />)}>
                       Edit<span class="sr-only"> {u.name}</span>
                     </button>
                     <button
