@@ -107,6 +107,15 @@ async function main() {
   cli('device', 'register', join(work, 'press2.pem'));
   cli('device', 'register', join(work, 'press3.pem'), '--inactive');
 
+  // A configured console folder that is not there is a configuration error, not a silent 404.
+  let refused = '';
+  try {
+    cli('--set', 'admin.listen=127.0.0.1:0', '--set', 'ua.listen=off', '--set', 'device.mtls_listen=off', '--set', `admin.console=${join(work, 'nowhere')}`, 'serve');
+  } catch (e) {
+    refused = String(e.stderr);
+  }
+  check(/BadConfigurationError: admin.console: .*index.html does not exist/.test(refused), `a missing admin.console folder stops serve: ${refused.trim()}`);
+
   const [adminPort, uaPort, mtlsPort] = [await freePort(), await freePort(), await freePort()];
   const log = openSync(join(work, 'castellan.log'), 'w');
   server = spawn(
