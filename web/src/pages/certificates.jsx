@@ -76,9 +76,9 @@ function Import({ onDone }) {
   );
 }
 
-function Details({ thumbprint, all, onClose }) {
+function Details({ thumbprint, onClose }) {
   const { data, error } = useLive(['trust'], async () => {
-    const c = await get(`/api/v1/trust/certificates/${enc(thumbprint)}`);
+    const [c, all] = await Promise.all([get(`/api/v1/trust/certificates/${enc(thumbprint)}`), get('/api/v1/trust/certificates')]);
     let verdict = null;
     try {
       verdict = await request('POST', '/api/v1/trust/verify', {
@@ -89,10 +89,10 @@ function Details({ thumbprint, all, onClose }) {
     } catch {
       // the chain is a nicety; the details stand without it
     }
-    return { c, verdict };
+    return { c, verdict, all };
   }, [thumbprint]);
   const name = (tp) => {
-    const hit = all.find((x) => x.thumbprint === tp);
+    const hit = data && data.all.find((x) => x.thumbprint === tp);
     return hit ? `${hit.subject} (${short(tp)})` : tp;
   };
   const p = data && data.c.certificate;
@@ -238,7 +238,7 @@ export function Certificates({ me }) {
                 {tab === 'rejected' && <td title={formatTime(c.last_attempt)}>{ago(c.last_attempt)}</td>}
                 {tab === 'rejected' && <td>{c.attempts}</td>}
                 <td class="row-actions">
-                  <button type="button" onClick={() => setDialog(<Details thumbprint={c.thumbprint} all={all} onClose={() => setDialog(null)} />)}>
+                  <button type="button" onClick={() => setDialog(<Details thumbprint={c.thumbprint} onClose={() => setDialog(null)} />)}>
                     Details<span class="sr-only"> of {c.subject}</span>
                   </button>
                   {admin && c.state === 'rejected' && (
