@@ -197,6 +197,10 @@ export function Certificates({ me }) {
         )}
       </div>
       <TrustSettings />
+      {/* Lists change by themselves: say so to screen readers, politely. */}
+      <p class="sr-only" aria-live="polite">
+        {data ? `${counts.rejected} rejected, ${counts.trusted} trusted, ${counts.issuer} issuer certificates` : ''}
+      </p>
       <Tabs label="Trust lists" tabs={TABS.map((t) => ({ ...t, count: counts[t.id] }))} current={tab} onSelect={select} />
       <section role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         <div class="filters">
