@@ -123,7 +123,9 @@ json schemas() {
                 {"by_code", {{"type", "array"}, {"items", object({{"code", str("StatusCode name")}, {"count", {{"type", "integer"}}}})}}},
                 {"truncated", {{"type", "boolean"}}}})},
        {"expiring", object({{"days", {{"type", "integer"}}}, {"items", {{"type", "array"}, {"items", expiring_item}}}, {"truncated", {{"type", "boolean"}}}})},
-       {"tokens", object({{"api_tokens_active", {{"type", "integer"}}}})}});
+       {"tokens", object({{"api_tokens_active", {{"type", "integer"}}},
+                          {"access_tokens_issued_24h", {{"type", "integer"}, {"description", "authorization service: issued or refreshed"}}},
+                          {"access_token_requests_refused_24h", {{"type", "integer"}}}})}});
   s["TrustSettings"] = object({{"mode", str("accept-any, system, trusted-list or trusted-ca")},
                                {"auto_reject", {{"type", "boolean"}, {"description", "unknown clients are parked in the rejected list"}}},
                                {"max_rejected", {{"type", "integer"}}},

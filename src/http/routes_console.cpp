@@ -38,33 +38,52 @@ result<std::int64_t> cursor_query(const call& c) {
   return n;
 }
 
-// Refusals at every edge in [since, now): by StatusCode and by edge action.
+// Audit records of `action` (a prefix) since `since`, counted by result; at most `cap` read.
+struct result_counts {
+  std::map<std::string, std::int64_t> by_result;
+  bool truncated = false;
+  std::int64_t not_good() const {
+    std::int64_t n = 0;
+    for (const auto& [result, count] : by_result) n += result == "Good" ? 0 : count;
+    return n;
+  }
+};
+
+result<result_counts> count_results(store::store& st, sys_time since, const std::string& action, std::size_t cap) {
+  result_counts out;
+  store::audit_filter f;
+  f.since = since;
+  f.action = action;
+  f.limit = 10000;
+  std::size_t read = 0;
+  for (;;) {
+    auto page = st.list_audit(f);
+    if (!page) return std::move(page).err();
+    for (const auto& a : *page) ++out.by_result[a.result];
+    read += page->size();
+    if (page->size() < f.limit) break;
+    if (read >= cap) {
+      out.truncated = true;
+      break;
+    }
+    f.before_id = page->back().id;
+  }
+  return out;
+}
+
+// Refusals at every edge in [since, now), by StatusCode.
 result<json> rejections_since(store::store& st, sys_time since) {
   std::map<std::string, std::int64_t> by_code;
   std::int64_t total = 0;
   bool truncated = false;
   for (const char* action : {"trust.admit", "registry.admit"}) {
-    store::audit_filter f;
-    f.since = since;
-    f.action = action;
-    f.limit = 10000;
-    std::size_t read = 0;
-    for (;;) {
-      auto page = st.list_audit(f);
-      if (!page) return std::move(page).err();
-      for (const auto& a : *page) {
-        if (a.result != "Good") {
-          ++by_code[a.result];
-          ++total;
-        }
-      }
-      read += page->size();
-      if (page->size() < f.limit) break;
-      if (read >= k_dashboard_scan) {
-        truncated = true;
-        break;
-      }
-      f.before_id = page->back().id;
+    auto counts = count_results(st, since, action, k_dashboard_scan);
+    if (!counts) return std::move(counts).err();
+    truncated = truncated || counts->truncated;
+    for (const auto& [code, n] : counts->by_result) {
+      if (code == "Good") continue;
+      by_code[code] += n;
+      total += n;
     }
   }
   json codes = json::array();
@@ -139,7 +158,7 @@ void add_console_routes(router& r, admin_services& s) {
               {{"since", "the cursor of the previous answer (omit on the first call)"}}, body_kind::none, {}, "Changes"});
   r.add(route{"GET", "/api/v1/dashboard", role::observer, "console",
               "The console's dashboard: connections now, refusals in the last hour by StatusCode, certificates and devices "
-              "expiring within 30 days, API tokens in force",
+              "expiring within 30 days, API tokens in force, access tokens issued and refused in the last 24 h",
               [&s](call&) -> result<response> {
                 const auto now = s.clock.now();
                 json j;
@@ -184,7 +203,20 @@ void add_console_routes(router& r, admin_services& s) {
                 for (const auto& t : *tokens) {
                   if (!t.revoked_at && t.expires_at > now) ++active;
                 }
-                j["tokens"] = {{"api_tokens_active", active}};
+                // Access tokens of the authorization service, from its audit records (none where
+                // it does not run): issued or refreshed, and requests refused, in the last 24 h.
+                const auto day = now - std::chrono::hours(24);
+                std::int64_t issued = 0;
+                for (const char* action : {"authz.access_token_issued", "authz.access_token_refreshed"}) {
+                  auto counts = count_results(s.store, day, action, k_dashboard_scan);
+                  if (!counts) return std::move(counts).err();
+                  issued += counts->by_result["Good"];
+                }
+                auto requested = count_results(s.store, day, "authz.access_token_requested", k_dashboard_scan);
+                if (!requested) return std::move(requested).err();
+                j["tokens"] = {{"api_tokens_active", active},
+                               {"access_tokens_issued_24h", issued},
+                               {"access_token_requests_refused_24h", requested->not_good()}};
                 return json_reply(j);
               },
               {}, body_kind::none, {}, "Dashboard"});

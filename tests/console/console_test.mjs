@@ -342,7 +342,12 @@ async function main() {
   check(/BadCertificate/.test(dash), 'refusals are broken down by StatusCode');
   check(/press-2/.test(dash) && (await page.locator('.timeline circle').count()) >= 1, 'press-2 is on the expiry timeline');
   check(Number(await page.getByTestId('conn-opcua_channels').textContent()) >= 0, 'connections now per edge');
+  check((await page.getByTestId('access-tokens-issued').textContent()) === '0', 'access tokens issued (24 h) shown (none here)');
   await screenshot(page, 'dashboard');
+  await page.getByRole('link', { name: 'Recent token requests' }).click();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  check((await page.getByLabel('Action').inputValue()) === 'authz.access_token', 'recent token requests open the audit log filtered');
+  await page.getByLabel('Action').fill('');
 
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByLabel('Action').fill('registry.device.revoke');

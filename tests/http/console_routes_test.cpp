@@ -68,13 +68,13 @@ class console_routes_test : public ::testing::Test {
     EXPECT_EQ(r.status, 200u) << target << ": " << r.body;
     return json::parse(r.body);
   }
-  void decision(const std::string& result, sys_time when) {
+  void decision(const std::string& result, sys_time when, const std::string& action = "trust.admit") {
     store::audit_record a;
     a.time = when;
     a.node = "node-1";
     a.actor = "ua:client";
     a.source = "10.0.0.9";
-    a.action = "trust.admit";
+    a.action = action;
     a.target = "AB";
     a.result = result;
     ASSERT_TRUE(store_->transact([&](store::transaction& tx) { return tx.append_audit(a); }));
@@ -106,6 +106,19 @@ TEST_F(console_routes_test, dashboard_counts_refusals_of_the_last_hour_only) {
   EXPECT_EQ(d["connections"]["opcua_channels"], 3);
   EXPECT_EQ(d["tokens"]["api_tokens_active"], 1);
   EXPECT_EQ(d["expiring"]["days"], 30);
+}
+
+TEST_F(console_routes_test, dashboard_counts_access_tokens_of_the_last_day) {
+  const auto now = clock_.now();
+  decision("Good", now - 25h, "authz.access_token_issued");  // too old
+  decision("Good", now - 23h, "authz.access_token_issued");
+  decision("Good", now - 1h, "authz.access_token_refreshed");
+  decision("BadUserAccessDenied", now - 2h, "authz.access_token_requested");
+  decision("Good", now - 2h, "authz.access_token_requested");
+  const auto d = get("/api/v1/dashboard");
+  EXPECT_EQ(d["tokens"]["access_tokens_issued_24h"], 2);
+  EXPECT_EQ(d["tokens"]["access_token_requests_refused_24h"], 1);
+  EXPECT_EQ(d["rejections_last_hour"]["total"], 0) << "token requests are not admissions";
 }
 
 TEST_F(console_routes_test, changes_cursor_moves_with_the_audit_log_and_names_areas) {

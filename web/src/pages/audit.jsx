@@ -5,9 +5,17 @@ import { ErrorNote, Field, formatTime } from '../ui.jsx';
 
 const EMPTY = { since: '', until: '', actor: '', action: '', target: '', result: '' };
 
+// The filter a link may carry: /audit?action=authz.access_token
+function fromUrl() {
+  const q = new URLSearchParams(window.location.search);
+  const f = { ...EMPTY };
+  for (const k of Object.keys(EMPTY)) f[k] = q.get(k) || '';
+  return f;
+}
+
 export function Audit() {
-  const [form, setForm] = useState(EMPTY);
-  const [filter, setFilter] = useState(EMPTY);
+  const [form, setForm] = useState(fromUrl);
+  const [filter, setFilter] = useState(fromUrl);
   // Older pages, appended below the live first page as the user asks for them.
   const [older, setOlder] = useState([]);
   const [next, setNext] = useState(null);

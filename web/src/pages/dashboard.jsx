@@ -58,7 +58,7 @@ function ExpiryTimeline({ items, days }) {
   );
 }
 
-export function Dashboard() {
+export function Dashboard({ me, navigate }) {
   const { data, error } = useLive(['*'], () => get('/api/v1/dashboard'));
   if (!data) return <>{error ? <ErrorNote error={error} /> : <p class="loading">Loading…</p>}</>;
   const r = data.rejections_last_hour;
@@ -114,6 +114,25 @@ export function Dashboard() {
               <dt>API tokens in force</dt>
               <dd>{data.tokens.api_tokens_active}</dd>
             </div>
+            <div>
+              <dt>Access tokens issued (24 h)</dt>
+              <dd data-testid="access-tokens-issued">{data.tokens.access_tokens_issued_24h}</dd>
+            </div>
+            <div>
+              <dt>Access token requests refused (24 h)</dt>
+              <dd>{data.tokens.access_token_requests_refused_24h}</dd>
+            </div>
+            {me.roles.includes('SecurityAdmin') && (
+              <a
+                href="/audit?action=authz.access_token"
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate('/audit?action=authz.access_token');
+                }}
+              >
+                Recent token requests
+              </a>
+            )}
           </dl>
         </section>
       </div>
