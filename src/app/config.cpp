@@ -322,6 +322,12 @@ std::vector<config_key> build_keys() {
                     c.admin.timeout_seconds = static_cast<int>(*n);
                     return {};
                   }});
+  keys.push_back({"admin.console", "string", "<folder of the castellan binary>/console",
+                  "Folder of the web console's built files, served at https://HOST:8443/; \"off\" to not serve the console.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.admin.console = v;
+                    return {};
+                  }});
   keys.push_back({"log.level", "string", "info", "trace, debug, info, warn, error or off.",
                   [](config& c, const std::string& v) -> result<void> {
                     for (const char* ok : {"trace", "debug", "info", "warn", "error", "off"}) {

@@ -48,6 +48,9 @@ struct admin_settings {
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 4 * 1024 * 1024;  // certificate bundles and CRLs
   int timeout_seconds = 30;
+  // The web console's built files (index.html, assets/): "" : the console/ folder next to the
+  // castellan binary (where the build puts it); "off": no console.
+  std::string console;
 };
 
 struct config {

@@ -131,7 +131,18 @@ int run_server(cli_context& ctx) {
   }
   std::unique_ptr<admin_edge> admin;
   if (!(*c)->admin.listen.empty() && (*c)->admin.listen != "off") {
-    auto started = admin_edge::start(io, **c, {**ctx.store(), **t, **u, (*c)->registry.enabled ? *r : nullptr, ctx.clock()}, *own);
+    admin_edge_services services{**ctx.store(), **t, **u, (*c)->registry.enabled ? *r : nullptr, ctx.clock()};
+    // Connections now, per edge, for the console's dashboard (read from the admin workers).
+    services.connections = [ua = opcua.get(), device = mtls.get()] {
+      nlohmann::json j = nlohmann::json::object();
+      if (device != nullptr) j["device_mtls"] = device->connections();
+      if (ua != nullptr) {
+        j["opcua_channels"] = ua->open_channels();
+        j["opcua_sessions"] = ua->sessions().size();
+      }
+      return j;
+    };
+    auto started = admin_edge::start(io, **c, services, *own);
     if (!started) return ctx.fail(started.err());
     admin = std::move(started).value();
   }

@@ -20,6 +20,8 @@ struct admin_edge_services {
   users::user_service& users;
   registry::registry_service* registry;  // null when the registry is disabled
   const castellan::clock& clock;
+  // Live connections per edge, for the console's dashboard (may be empty).
+  std::function<nlohmann::json()> connections = {};
 };
 
 class admin_edge {

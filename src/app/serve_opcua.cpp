@@ -65,6 +65,7 @@ void opcua_edge::stop() {
 
 unsigned short opcua_edge::port() const { return parts_->listener->port(); }
 const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessions; }
+std::size_t opcua_edge::open_channels() const { return parts_->listener->open_channels(); }
 
 result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                       registry::registry_service* registry, const key_pair& own,

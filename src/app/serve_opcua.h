@@ -28,6 +28,7 @@ class opcua_edge {
   void stop();
   unsigned short port() const;
   const ua::session_manager& sessions() const;
+  std::size_t open_channels() const;  // connections now (any thread)
 
   struct parts;
 

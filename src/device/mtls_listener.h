@@ -38,6 +38,7 @@ class mtls_listener {
 
   void stop();
   unsigned short port() const;  // the bound port (useful with :0)
+  std::size_t connections() const { return server_->connections(); }  // open now (any thread)
 
  private:
   mtls_listener() = default;

@@ -6,11 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/clock.h"
 #include "events/metrics.h"
 #include "http/router.h"
+#include "http/static_site.h"
 #include "registry/registry_service.h"
 #include "store/store.h"
 #include "trust/trust_service.h"
@@ -31,6 +33,10 @@ struct admin_services {
   std::function<void()> after_trust_change;
   // False while the server is starting or stopping (/readyz answers 503).
   std::function<bool()> accepting;
+  // Live connections per edge for the console's dashboard ({"opcua_channels": 3, …}).
+  std::function<nlohmann::json()> connections = {};
+  // The web console's files, served at / (null: no console, / answers 404).
+  std::shared_ptr<const static_site> console = nullptr;
 };
 
 class admin_api {
@@ -56,6 +62,7 @@ void add_users_routes(router& r, admin_services& s);     // users, roles, tokens
 void add_audit_routes(router& r, admin_services& s);     // audit log, export
 void add_config_routes(router& r, admin_services& s);    // configuration (read)
 void add_registry_routes(router& r, admin_services& s);  // CAs and devices
+void add_console_routes(router& r, admin_services& s);   // console session, changes, dashboard
 
 // The OpenAPI 3.0 document for a route table.
 nlohmann::json openapi_document(const router& r);

@@ -106,6 +106,30 @@ json schemas() {
   s["DevicePage"] = object({{"items", {{"type", "array"}, {"items", ref("Device")}}},
                             {"total", {{"type", "integer"}}},
                             {"total_exact", {{"type", "boolean"}}}});
+  // The web console's own routes (routes_console.cpp).
+  s["Changes"] = object({{"cursor", str("the newest audit record's id: pass it as ?since= next time")},
+                         {"areas", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "trust, registry, user, …: what changed"}}},
+                         {"all", {{"type", "boolean"}, {"description", "more changed than one answer lists: reload everything"}}}});
+  json expiring_item = object({{"kind", {{"type", "string"}, {"enum", {"certificate", "device"}}}},
+                               {"id", str("thumbprint")},
+                               {"name", str()},
+                               {"state", str("trust list or device status")},
+                               {"not_after", str()}});
+  s["Dashboard"] = object(
+      {{"time", str()},
+       {"connections", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}, {"description", "open connections per edge"}}},
+       {"rejections_last_hour",
+        object({{"total", {{"type", "integer"}}},
+                {"by_code", {{"type", "array"}, {"items", object({{"code", str("StatusCode name")}, {"count", {{"type", "integer"}}}})}}},
+                {"truncated", {{"type", "boolean"}}}})},
+       {"expiring", object({{"days", {{"type", "integer"}}}, {"items", {{"type", "array"}, {"items", expiring_item}}}, {"truncated", {{"type", "boolean"}}}})},
+       {"tokens", object({{"api_tokens_active", {{"type", "integer"}}},
+                          {"access_tokens_issued_24h", {{"type", "integer"}, {"description", "authorization service: issued or refreshed"}}},
+                          {"access_token_requests_refused_24h", {{"type", "integer"}}}})}});
+  s["TrustSettings"] = object({{"mode", str("accept-any, system, trusted-list or trusted-ca")},
+                               {"auto_reject", {{"type", "boolean"}, {"description", "unknown clients are parked in the rejected list"}}},
+                               {"max_rejected", {{"type", "integer"}}},
+                               {"require_crl", {{"type", "boolean"}}}});
   return s;
 }
 
