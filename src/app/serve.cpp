@@ -12,6 +12,7 @@
 #include "app/authz_services.h"
 #include "app/serve_authz.h"
 #include "core/files.h"
+#include "trust/user_trust_list.h"
 #include "pki/encoding.h"
 
 namespace castellan::app {
@@ -51,6 +52,10 @@ int run_server(cli_context& ctx) {
     if (!started) return ctx.fail(started.err());
     mtls = std::move(started).value();
   }
+  // X509 user identities (OPC UA logins and the AuthorizationService) are checked against their
+  // own trust list: <data>/pki/users, apart from the application lists.
+  trust::user_trust_list user_trust((*c)->data_dir / "pki" / "users", ctx.clock());
+  if (auto ok = user_trust.ensure_layout(); !ok) return ctx.fail(ok.err());
   // The AuthorizationService (Part 12 §9): one "default" service unless some were created.
   std::unique_ptr<authz::authorization_service> authorization;
   std::shared_ptr<const authz::token_verifier> token_verifier;
@@ -75,13 +80,9 @@ int run_server(cli_context& ctx) {
       if (!who) return who.err();
       return who->roles;
     };
-    trust::trust_service* trust_store = *t;
-    options.check_user_certificate = [trust_store](const pki::certificate& cert, const std::string& source) -> result<void> {
-      trust::validation_request request;
-      request.chain = {cert};
-      request.use = trust::certificate_use::client;
-      const auto verdict = trust_store->admit(request, trust::actor{cert.thumbprint(), "authz " + source}, "authz");
-      if (!verdict.ok()) return make_error(verdict.status, "user certificate " + cert.thumbprint() + " is not trusted");
+    options.check_user_certificate = [&user_trust](const pki::certificate& cert, const std::string&) -> result<void> {
+      const auto verdict = user_trust.validate({cert});
+      if (!verdict.ok()) return make_error(verdict.status, "user certificate " + cert.thumbprint() + ": " + verdict.message);
       return {};
     };
     // The chained use case: JWTs of configured identity providers are identities too.
@@ -119,6 +120,39 @@ int run_server(cli_context& ctx) {
       auto who = user_db->authenticate_password(name, password, "opc.tcp " + source);
       if (!who) return who.err();
       return ua::session_identity{who->name, "username", who->roles};
+    };
+    // X509 users: the user trust list decides who, the identity mapping rules which roles.
+    authz::authorization_service* mapping = authorization.get();
+    events::audit_writer* audit = &decisions;
+    const auto* clk = &ctx.clock();
+    const std::string node = (*c)->node_name;
+    identities.user_certificate = [&user_trust, mapping, audit, clk, node](const std::vector<pki::certificate>& chain,
+                                                                           const std::string& source) -> result<ua::session_identity> {
+      const auto verdict = user_trust.validate(chain);
+      const auto& cert = chain.front();
+      store::audit_record a;
+      a.time = clk->now();
+      a.node = node;
+      a.actor = cert.subject().text;
+      a.source = source;
+      a.action = "ua.x509_login";
+      a.target = cert.thumbprint();
+      a.result = std::string(status_name(verdict.status));
+      a.detail = verdict.ok() ? "user trust list" : verdict.message;
+      audit->append(std::move(a));
+      if (!verdict.ok()) return make_error(verdict.status, "user certificate " + cert.thumbprint() + ": " + verdict.message);
+      ua::session_identity id{cert.subject().text, "x509", {"AuthenticatedUser"}};
+      if (mapping) {
+        authz::identity_facts facts;
+        facts.user_kind = authz::identity_facts::kind::x509;
+        facts.user = id.user;
+        facts.user_subject = id.user;
+        facts.user_thumbprint = cert.thumbprint();
+        for (auto& role : mapping->roles_of(facts)) {
+          if (std::find(id.roles.begin(), id.roles.end(), role) == id.roles.end()) id.roles.push_back(std::move(role));
+        }
+      }
+      return id;
     };
     // AccessTokens of our own services are logins too (the target server side of Part 12).
     if (token_verifier && (*c)->authz.accept_tokens) {
