@@ -58,7 +58,8 @@ int run_server(cli_context& ctx) {
       if (!who) return who.err();
       return ua::session_identity{who->name, "username", who->roles};
     };
-    auto started = opcua_edge::start(io, **c, **t, (*c)->registry.enabled ? *r : nullptr, *own, std::move(identities));
+    auto started = opcua_edge::start(io, **c, **t, (*c)->registry.enabled ? *r : nullptr, *own, std::move(identities),
+                                     &**ctx.store());
     if (!started) return ctx.fail(started.err());
     opcua = std::move(started).value();
   }

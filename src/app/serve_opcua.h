@@ -9,20 +9,26 @@
 #include "app/own_certificate.h"
 #include "registry/registry_service.h"
 #include "trust/trust_service.h"
+#include "store/store.h"
 #include "ua/server/service_dispatcher.h"
 
 namespace castellan::app {
 
 class opcua_edge {
  public:
-  // `registry` may be null (registry disabled); with ua.registry_gate it must not be.
+  // `registry` may be null (registry disabled); with ua.registry_gate it must not be. With
+  // `audit_log`, changes recorded there (trust list, device revocations) become audit events.
   static result<std::unique_ptr<opcua_edge>> start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                    registry::registry_service* registry, const key_pair& own,
-                                                   ua::identity_checks identities);
+                                                   ua::identity_checks identities, store::store* audit_log = nullptr);
   ~opcua_edge();
   void stop();
   unsigned short port() const;
   const ua::session_manager& sessions() const;
+  // Raises an event on the Server object (thread-safe): what other services (the authorization
+  // service's AccessTokenRequested/Issued audit events) call; build audit events with
+  // ua::make_audit_event so they carry the standard fields and reach only security admins.
+  void emit(const ua::ua_event& event);
 
   struct parts;
 
