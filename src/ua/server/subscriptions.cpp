@@ -92,7 +92,7 @@ struct subscription {
     return out;
   }
   bool has_notifications() const {
-    for (const auto& [id, item] : items) {
+    for (const auto& [item_id, item] : items) {
       if (item.mode == monitoring_mode::reporting && item.has_queued()) return true;
     }
     return false;
