@@ -5,9 +5,10 @@
 //        [--app-uri URI] [--cert C.pem --key K.pem] [--user NAME --password P] [--user-cert C --user-key K]
 //        [--timeout MS] [--clients N]
 //     COMMAND: endpoints | connect | read-status | browse | translate | call | write | session-timeout | concurrent
-//              | subscribe-time | keepalive | watch-events [--seconds S] (prints "READY" once subscribed)
+//              | subscribe-time | keepalive
+//              | watch-events [--seconds S] [--until-file F] [--of-type NODEID] (prints "READY" once subscribed)
 //   node ua_peer.mjs server --port PORT --pki DIR [--user NAME --password P]   (prints "READY PORT")
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, existsSync } from "node:fs";
 import { hostname } from "node:os";
 import {
   OPCUAClient, MessageSecurityMode, SecurityPolicy, AttributeIds, UserTokenType, BrowseDirection, DataType,
@@ -275,7 +276,10 @@ const commands = {
         item.on("err", resolve);
       });
       console.log("READY");
-      await sleep(Number(opt.seconds ?? 5) * 1000);
+      // Until --until-file exists (the test says it is done), at most --seconds.
+      const end = Date.now() + Number(opt.seconds ?? 5) * 1000;
+      while (Date.now() < end && !(opt["until-file"] && existsSync(opt["until-file"]))) await sleep(100);
+      await sleep(Number(opt.linger ?? 0.5) * 1000);
       await subscription.terminate();
       return { events, item_status: item.statusCode?.name ?? "Good" };
     });
