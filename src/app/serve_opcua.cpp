@@ -181,7 +181,8 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   if (auto started = p->listener->start(); !started) return started.err();
   if (audit_log) {
     auto* dispatcher = p->dispatcher.get();
-    p->audit_events = std::make_unique<audit_log_events>(io, *audit_log, registry, s.application_uri,
+    const auto gds = p->nodes->find_namespace(ua::gds_namespace_uri).value_or(2);
+    p->audit_events = std::make_unique<audit_log_events>(io, *audit_log, registry, s.application_uri, gds,
                                                          [dispatcher](const ua::ua_event& e) { dispatcher->subscriptions().emit(e); });
     p->audit_events->start();
   }

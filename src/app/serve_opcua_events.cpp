@@ -8,19 +8,14 @@ namespace castellan::app {
 
 namespace {
 
-// The actions whose records become events, and the event type each raises.
+// The actions whose records become events: trust list changes, or a device certificate revoked.
 struct followed_action {
   const char* action;
-  std::uint32_t event_type;
+  bool trust_list;
 };
 constexpr followed_action followed[] = {
-    {"trust.add", ua::event_type_id::trust_list_updated_audit},
-    {"trust.approve", ua::event_type_id::trust_list_updated_audit},
-    {"trust.reject", ua::event_type_id::trust_list_updated_audit},
-    {"trust.remove", ua::event_type_id::trust_list_updated_audit},
-    {"trust.import", ua::event_type_id::trust_list_updated_audit},
-    {"trust.crl.add", ua::event_type_id::trust_list_updated_audit},
-    {"registry.device.revoke", ua::event_type_id::audit_certificate_revoked},
+    {"trust.add", true},    {"trust.approve", true}, {"trust.reject", true},           {"trust.remove", true},
+    {"trust.import", true}, {"trust.crl.add", true}, {"registry.device.revoke", false},
 };
 constexpr std::size_t page = 200;
 
@@ -29,7 +24,7 @@ constexpr std::size_t page = 200;
 ua::ua_event certificate_refusal_event(const std::vector<pki::certificate>& chain, status_code why,
                                        const std::string& policy_uri, const std::string& server_id) {
   ua::audit_event_info info;
-  info.event_type = ua::certificate_event_type_for(why);
+  info.event_type = ua::node_id::numeric(ua::certificate_event_type_for(why));
   info.source_name = "Security/Certificate";
   const auto who = chain.empty() ? std::string("?") : chain.front().thumbprint();
   info.message = "OpenSecureChannel refused the client certificate " + who + ": " + std::string(status_name(why)) +
@@ -40,7 +35,7 @@ ua::ua_event certificate_refusal_event(const std::vector<pki::certificate>& chai
   info.client_user_id = "";
   info.fields.emplace_back("Certificate", ua::variant::scalar(chain.empty() ? bytes{} : chain.front().der()));
   info.fields.emplace_back("StatusCodeId", ua::variant::scalar(why));
-  if (info.event_type == ua::event_type_id::audit_certificate_data_mismatch) {
+  if (info.event_type == ua::node_id::numeric(ua::event_type_id::audit_certificate_data_mismatch)) {
     info.fields.emplace_back("InvalidHostname", ua::variant::scalar(std::string{}));
     info.fields.emplace_back("InvalidUri", ua::variant::scalar(std::string{}));
   }
@@ -48,13 +43,14 @@ ua::ua_event certificate_refusal_event(const std::vector<pki::certificate>& chai
 }
 
 struct audit_log_events::state : std::enable_shared_from_this<state> {
-  state(boost::asio::io_context& io, store::store& s, registry::registry_service* r, std::string id, sink e)
-      : timer(io), store(s), registry(r), server_id(std::move(id)), emit(std::move(e)) {}
+  state(boost::asio::io_context& io, store::store& s, registry::registry_service* r, std::string id, std::uint16_t gds, sink e)
+      : timer(io), store(s), registry(r), server_id(std::move(id)), gds_namespace(gds), emit(std::move(e)) {}
 
   boost::asio::steady_timer timer;
   store::store& store;
   registry::registry_service* registry;
   std::string server_id;
+  std::uint16_t gds_namespace;
   sink emit;
   std::map<std::string, std::int64_t> seen;  // per action: the newest record already raised
   bool running = false;
@@ -77,28 +73,29 @@ struct audit_log_events::state : std::enable_shared_from_this<state> {
     return out;
   }
 
-  ua::ua_event event_for(const store::audit_record& r, std::uint32_t type) {
+  ua::ua_event event_for(const store::audit_record& r, bool trust_list) {
     ua::audit_event_info info;
-    info.event_type = type;
+    info.event_type = trust_list ? ua::node_id::numeric(ua::event_type_id::trust_list_updated_audit)
+                                 : ua::node_id(gds_namespace, ua::gds_event_type_id::certificate_revoked_audit);
     info.server_id = server_id;
     info.client_user_id = r.actor;
     info.status = r.result == "Good";
     info.severity = 500;
     info.message = r.action + " " + r.target + (r.detail.empty() ? "" : ": " + r.detail) + " (by " + r.actor + " from " +
                    r.source + ")";
-    if (type == ua::event_type_id::trust_list_updated_audit) {
+    // Both are AuditUpdateMethodEventTypes; the change was not necessarily made by a method
+    // call (the CLI, the admin API), so MethodId is null and InputArguments empty.
+    info.fields.emplace_back("MethodId", ua::variant::scalar(ua::node_id{}));
+    info.fields.emplace_back("InputArguments", ua::variant::array(std::vector<ua::variant_value>{}, ua::builtin_type::variant));
+    if (trust_list) {
       info.source_name = "Security/TrustList";
-      info.fields.emplace_back("MethodId", ua::variant::scalar(ua::node_id{}));
-      info.fields.emplace_back("InputArguments", ua::variant::array(std::vector<ua::variant_value>{}, ua::builtin_type::variant));
       info.fields.emplace_back("TrustListId", ua::variant::scalar(ua::node_id::numeric(ua::default_application_trust_list)));
     } else {
       info.source_name = "Security/Certificate";
-      bytes der;
+      // Not a field of the type, but what a client selecting "Certificate" wants to see.
       if (registry) {
-        if (auto device = registry->show_device(r.target)) der = device->der;
+        if (auto device = registry->show_device(r.target)) info.fields.emplace_back("Certificate", ua::variant::scalar(device->der));
       }
-      info.fields.emplace_back("Certificate", ua::variant::scalar(std::move(der)));
-      info.fields.emplace_back("StatusCodeId", ua::variant::scalar(status_code::BadCertificateRevoked));
     }
     return ua::make_audit_event(info, ua::date_time::now());
   }
@@ -107,7 +104,7 @@ struct audit_log_events::state : std::enable_shared_from_this<state> {
     std::size_t raised = 0;
     for (const auto& f : followed) {
       for (const auto& r : newer(f.action, page)) {
-        emit(event_for(r, f.event_type));
+        emit(event_for(r, f.trust_list));
         seen[f.action] = std::max(seen[f.action], r.id);
         ++raised;
       }
@@ -127,8 +124,8 @@ struct audit_log_events::state : std::enable_shared_from_this<state> {
 };
 
 audit_log_events::audit_log_events(boost::asio::io_context& io, store::store& store, registry::registry_service* registry,
-                                   std::string server_id, sink emit)
-    : state_(std::make_shared<state>(io, store, registry, std::move(server_id), std::move(emit))) {}
+                                   std::string server_id, std::uint16_t gds_namespace, sink emit)
+    : state_(std::make_shared<state>(io, store, registry, std::move(server_id), gds_namespace, std::move(emit))) {}
 
 audit_log_events::~audit_log_events() { stop(); }
 

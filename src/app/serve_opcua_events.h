@@ -29,12 +29,13 @@ ua::ua_event certificate_refusal_event(const std::vector<pki::certificate>& chai
 //   trust.add / trust.approve / trust.reject / trust.remove / trust.import / trust.crl.add →
 //     TrustListUpdatedAuditEventType (Part 12 §7.8.2.13: raised whenever the trust list
 //     changes; its supertype AuditUpdateMethodEventType carries who did it);
-//   registry.device.revoke → AuditCertificateRevokedEventType with the device's certificate.
+//   registry.device.revoke → the GDS CertificateRevokedAuditEventType (Part 12 §7.9.14: raised
+//     when a certificate authority revokes a certificate), with the device's certificate.
 class audit_log_events {
  public:
   using sink = std::function<void(const ua::ua_event&)>;
   audit_log_events(boost::asio::io_context& io, store::store& store, registry::registry_service* registry,
-                   std::string server_id, sink emit);
+                   std::string server_id, std::uint16_t gds_namespace, sink emit);
   ~audit_log_events();
   void start();
   void stop();

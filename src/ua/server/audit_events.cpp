@@ -10,7 +10,7 @@ namespace castellan::ua {
 
 ua_event make_audit_event(const audit_event_info& info, date_time now) {
   ua_event e;
-  e.event_type = node_id::numeric(info.event_type);
+  e.event_type = info.event_type;
   e.audit = true;
   bytes event_id(16);
   // EventId only has to be unique; a random one needs no state shared between producers.

@@ -24,13 +24,20 @@ inline constexpr std::uint32_t base_event = 2041, audit_event = 2052, audit_secu
                                trust_list_updated_audit = 12561, certificate_updated_audit = 12620;
 }  // namespace event_type_id
 
+// Event types of the GDS model (Part 12; AccessToken*AuditEventType §9.6.10–11), numeric ids in the GDS namespace: its index comes
+// from the address space (find_namespace(gds_namespace_uri)).
+namespace gds_event_type_id {
+inline constexpr std::uint32_t certificate_revoked_audit = 27, access_token_requested_audit = 111,
+                               access_token_issued_audit = 975;
+}  // namespace gds_event_type_id
+
 // ServerConfiguration.CertificateGroups.DefaultApplicationGroup.TrustList (Part 12 §7.10).
 inline constexpr std::uint32_t default_application_trust_list = 12642;
 
 // What one audit event says; the builder adds EventId, EventType, SourceNode, Time,
 // ReceiveTime and ActionTimeStamp.
 struct audit_event_info {
-  std::uint32_t event_type = event_type_id::audit_event;
+  node_id event_type = node_id::numeric(event_type_id::audit_event);
   std::string source_name;  // "Security/Certificate", "Session/CreateSession", "Method/…"
   std::string message;
   std::uint16_t severity = 500;

@@ -253,7 +253,7 @@ struct service_dispatcher::impl {
       // ApplicationUri must be the certificate's SAN URI (Part 4 §5.6.2).
       const auto uris = cert->san_uris();
       if (std::find(uris.begin(), uris.end(), request.client_description.application_uri) == uris.end()) {
-        emit({event_type_id::audit_certificate_data_mismatch, "Security/Certificate",
+        emit({node_id::numeric(event_type_id::audit_certificate_data_mismatch), "Security/Certificate",
               "CreateSession refused: the ApplicationUri " + request.client_description.application_uri +
                   " is not the certificate's",
               700, false, "", request.request_header.audit_entry_id, "",
@@ -277,7 +277,7 @@ struct service_dispatcher::impl {
     auto created = sessions.create(s, date_time::now());
     if (!created) return fault(request.request_header, created.code());
     counters.sessions_created++;
-    emit({event_type_id::audit_create_session, "Session/CreateSession",
+    emit({node_id::numeric(event_type_id::audit_create_session), "Session/CreateSession",
           "session '" + s.name + "' created for " + s.client_application_uri + " from " + context.remote_address, 100, true, "",
           request.request_header.audit_entry_id, "",
           {{"SessionId", variant::scalar(s.session_id)},
@@ -393,7 +393,7 @@ struct service_dispatcher::impl {
     std::string user;
     status_code outcome = status_code::Good;
     auto response = activate_session(context, request, session_id, user, outcome);
-    emit({event_type_id::audit_activate_session, "Session/ActivateSession",
+    emit({node_id::numeric(event_type_id::audit_activate_session), "Session/ActivateSession",
           is_good(outcome) ? "session activated for " + (user.empty() ? std::string("anonymous") : user)
                            : std::string("session activation refused: ") + std::string(status_name(outcome)),
           static_cast<std::uint16_t>(is_good(outcome) ? 100 : 700), is_good(outcome), "", request.request_header.audit_entry_id, user,

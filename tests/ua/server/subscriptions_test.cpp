@@ -203,7 +203,7 @@ extension_object literal(T v) {
 
 ua_event certificate_event(std::uint32_t type = event_type_id::audit_certificate_untrusted, std::uint16_t severity = 700) {
   audit_event_info info;
-  info.event_type = type;
+  info.event_type = node_id::numeric(type);
   info.source_name = "Security/Certificate";
   info.message = "refused";
   info.severity = severity;
