@@ -58,6 +58,11 @@ r=$(client keepalive $S "${OPERATOR[@]}" --seconds 2)
 [ "$(field .keepalives "$r")" -ge 3 ] && [ "$(field .revised_keep_alive_count "$r")" = 3 ] && ok || bad "keep-alives: $r"
 
 # --- audit events: only for security administrators ------------------------------------------------
+# A registered device, revoked while the administrator watches.
+"$C" --data-dir d ca create --cn "Plant CA" >/dev/null
+"$C" --data-dir d cert issue --cn sn0001 --out sn0001 >/dev/null
+"$C" --data-dir d device register sn0001.pem >/dev/null
+device=$(thumb sn0001.pem)
 # The stranger's certificate is made (and refused) once before, so its second attempt is quick.
 timeout 60 $PEER client connect --url "$url" --pki pki-stranger $S >/dev/null 2>&1
 stranger=$("$C" --json --data-dir d trust list --state rejected | jq -r '.[0].thumbprint')
@@ -80,6 +85,7 @@ grep -q READY admin.out && grep -q READY operator.out && ok || bad "both watcher
 r=$(timeout 60 $PEER client connect --url "$url" --pki pki-stranger $S 2>/dev/null | tail -1)
 [ "$(field .ok "$r")" = false ] && ok || bad "the stranger is refused: $r"
 "$C" --data-dir d trust approve "$stranger" >/dev/null
+"$C" --data-dir d device revoke "$device" >/dev/null
 sleep 2  # the audit log is followed once a second
 touch done.flag
 wait "${watchers[@]}" 2>/dev/null
@@ -94,6 +100,9 @@ jq -r '.[0].StatusCodeId' <<<"$untrusted" | grep -q BadCertificateUntrusted && o
 jq -r '.[0].Message' <<<"$untrusted" | grep -q "$stranger" && ok || bad "the message names the certificate: $untrusted"
 approved=$(jq -c '[.events[] | select(.EventType == "ns=0;i=12561")]' <<<"$admin")
 jq -r '.[0].Message' <<<"$approved" | grep -q "trust.approve $stranger" && ok || bad "the approval is a TrustListUpdatedAuditEvent: $admin"
+revoked=$(jq -c '[.events[] | select(.EventType == "ns=2;i=27")]' <<<"$admin")
+jq -r '.[0].Message' <<<"$revoked" | grep -q "registry.device.revoke $device" && [ "$(jq -r '.[0].Certificate' <<<"$revoked")" -gt 300 ] \
+  && ok || bad "the device revocation is a GDS CertificateRevokedAuditEvent with the certificate: $admin"
 [ "$(jq '[.events[] | select(.EventType == "ns=0;i=2071" or .EventType == "ns=0;i=2075")] | length' <<<"$admin")" -ge 2 ] && ok \
   || bad "CreateSession and ActivateSession audit events: $admin"
 [ "$(field .ok "$operator")" = true ] && [ "$(jq '.events | length' <<<"$operator")" = 0 ] && ok || bad "an Operator receives no audit event: $operator"
