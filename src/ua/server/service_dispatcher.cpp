@@ -393,6 +393,10 @@ struct service_dispatcher::impl {
     std::string user;
     status_code outcome = status_code::Good;
     auto response = activate_session(context, request, session_id, user, outcome);
+    if (user.empty()) {
+      // Refused: the name the client tried, so administrators see who it claimed to be.
+      if (const auto* token = request.user_identity_token.get<user_name_identity_token>()) user = token->user_name;
+    }
     emit({node_id::numeric(event_type_id::audit_activate_session), "Session/ActivateSession",
           is_good(outcome) ? "session activated for " + (user.empty() ? std::string("anonymous") : user)
                            : std::string("session activation refused: ") + std::string(status_name(outcome)),

@@ -490,7 +490,8 @@ create_subscription_response subscription_engine::create_subscription(const sess
   create_subscription_response response;
   response.response_header = header_for(request.request_header.request_handle, now);
   st.session_of(who);
-  if (st.count_for(who.session_id) >= st.limits.max_subscriptions_per_session) {
+  if (st.count_for(who.session_id) >= st.limits.max_subscriptions_per_session ||
+      st.subscriptions.size() >= st.limits.max_subscriptions) {
     response.response_header.service_result = status_code::BadTooManySubscriptions;
     return response;
   }
@@ -738,8 +739,17 @@ create_monitored_items_response subscription_engine::create_monitored_items(cons
   } else if (request.items_to_create.size() > st.limits.max_operations_per_request) {
     response.response_header.service_result = status_code::BadTooManyOperations;
   } else {
+    std::size_t total = 0;
+    for (const auto& [id, other] : st.subscriptions) total += other.items.size();
     for (const auto& item : request.items_to_create) {
+      if (total >= st.limits.max_monitored_items) {
+        monitored_item_create_result refused;
+        refused.status_code = status_code::BadTooManyMonitoredItems;
+        response.results.push_back(std::move(refused));
+        continue;
+      }
       response.results.push_back(st.create_item(*s, who, request.timestamps_to_return, item, now));
+      total += is_good(response.results.back().status_code) ? 1 : 0;
     }
     s->lifetime_counter = 0;
   }

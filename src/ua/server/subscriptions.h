@@ -32,7 +32,9 @@ struct subscription_limits {
   // The lifetime is at least three keep-alive periods (Part 4 §5.13.2) and at most this long.
   double max_lifetime_ms = 3'600'000;
   std::uint32_t max_subscriptions_per_session = 64;
+  std::uint32_t max_subscriptions = 10'000;  // in the whole server
   std::uint32_t max_monitored_items_per_subscription = 10'000;
+  std::uint32_t max_monitored_items = 200'000;  // in the whole server
   std::uint32_t max_publish_requests_per_session = 16;
   std::uint32_t max_retransmission_queue = 16;  // per subscription, oldest dropped first
   std::uint32_t max_data_queue_size = 1'000;

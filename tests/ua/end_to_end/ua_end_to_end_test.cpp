@@ -276,7 +276,8 @@ TEST(UaEndToEnd, PublishIsAnsweredLaterWithKeepAliveAndDataChanges) {
 
   auto data = client.request<publish_request, publish_response>(publish_request{});
   ASSERT_TRUE(data.ok());
-  ASSERT_EQ(data->notification_message.notification_data.size(), 1u);
+  ASSERT_EQ(data->notification_message.notification_data.size(), 1u)
+      << "sequence " << data->notification_message.sequence_number << ", more " << data->more_notifications;
   const auto* change = data->notification_message.notification_data[0].get<data_change_notification>();
   ASSERT_NE(change, nullptr);
   ASSERT_FALSE(change->monitored_items.empty());

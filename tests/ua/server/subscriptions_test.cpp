@@ -230,6 +230,21 @@ TEST_F(subscriptions_test, create_subscription_revises_what_the_client_asked) {
   EXPECT_EQ(big.revised_lifetime_count, 30u);  // an hour at most, but never under three keep-alives
 }
 
+TEST_F(subscriptions_test, server_wide_limits_hold) {
+  subscription_limits limits;
+  limits.max_subscriptions = 2;
+  limits.max_monitored_items = 3;
+  make_engine(limits);
+  nodes_.values["ns=1;s=v"] = variant::scalar(1);
+  const auto bob = user("bob", "s-bob");
+  const auto first = subscribe(alice_);
+  subscribe(bob);
+  create_subscription_request q;
+  EXPECT_EQ(engine_->create_subscription(alice_, q).response_header.service_result, status_code::BadTooManySubscriptions);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(monitor(alice_, first, "v", 1).status_code, status_code::Good);
+  EXPECT_EQ(monitor(alice_, first, "v", 1).status_code, status_code::BadTooManyMonitoredItems);
+}
+
 TEST_F(subscriptions_test, publish_without_subscription_answers_bad_no_subscription_at_once) {
   const auto done = publish(alice_);
   ASSERT_EQ(done.size(), 1u);
