@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
+#include <random>
 
 #include "ua/server/audit_events.h"
 
@@ -659,6 +661,187 @@ TEST_F(subscriptions_test, next_due_follows_cycles_and_sampling) {
   EXPECT_EQ(engine_->next_due(), add_milliseconds(now_, 1000));
   monitor(alice_, sub, "v", 1);
   EXPECT_EQ(engine_->next_due(), add_milliseconds(now_, 50));
+}
+
+// Random sequences of every service with odd parameters (NaN, 0, huge, unknown ids, malformed
+// filters), three sessions of two users, events and time jumps: nothing crashes, and every
+// Publish request is answered exactly once (by the end, when the sessions close).
+TEST_F(subscriptions_test, random_service_sequences_answer_every_publish_exactly_once) {
+  std::mt19937 rng(20261123);
+  const auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
+  const double intervals[] = {0, -1, 1, 50, 120, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(), 1e300};
+  for (int i = 0; i < 8; ++i) nodes_.values["ns=1;s=v" + std::to_string(i)] = variant::scalar(static_cast<double>(i));
+  nodes_.values["ns=1;s=text"] = variant::scalar(std::string("t"));
+  nodes_.eu_ranges["ns=1;s=v1"] = range{0, 10};
+  const std::vector<session_context> sessions = {user("alice", "s1", {"SecurityAdmin"}), user("alice", "s2"), user("bob", "s3")};
+  std::map<publish_ticket, int> answers;
+  publish_ticket next_ticket = 1;
+  std::size_t published = 0;
+  std::size_t data_messages = 0;
+  std::size_t event_messages = 0;
+  const auto record = [&](const std::vector<completed_publish>& done) {
+    for (const auto& d : done) {
+      answers[d.ticket]++;
+      data_messages += data_of(d.response).empty() ? 0 : 1;
+      event_messages += events_of(d.response).empty() ? 0 : 1;
+    }
+  };
+  // Mostly ids that exist (of any session), sometimes any number.
+  std::vector<std::uint32_t> known_subs;
+  std::vector<std::uint32_t> known_items;
+  const auto any_sub = [&]() { return known_subs.empty() || pick(5) == 0 ? pick(40) : known_subs[pick(static_cast<std::uint32_t>(known_subs.size()))]; };
+  const auto any_item = [&]() { return known_items.empty() || pick(5) == 0 ? pick(200) : known_items[pick(static_cast<std::uint32_t>(known_items.size()))]; };
+  const auto random_operand = [&]() -> extension_object {
+    switch (pick(5)) {
+      case 0: return literal(static_cast<std::int32_t>(pick(1000)));
+      case 1: return literal(node_id::numeric(pick(2) ? event_type_id::audit_certificate : 9999));
+      case 2: return extension_object::from(field(pick(2) ? "Severity" : "Nope"));
+      case 3: return extension_object::from(element_operand{pick(6)});
+      default: return {};
+    }
+  };
+  for (int step = 0; step < 20000; ++step) {
+    const auto& who = sessions[pick(3)];
+    std::vector<completed_publish> done;
+    switch (pick(14)) {
+      case 0: {
+        create_subscription_request q;
+        q.requested_publishing_interval = intervals[pick(8)];
+        q.requested_lifetime_count = pick(4) ? 1000 + pick(10) : 0xFFFFFFFFu;
+        q.requested_max_keep_alive_count = pick(2) ? pick(5) : 0xFFFFFFFFu;
+        q.max_notifications_per_publish = pick(4);
+        q.publishing_enabled = pick(4) != 0;
+        known_subs.push_back(engine_->create_subscription(who, q).subscription_id);
+        break;
+      }
+      case 1: {
+        modify_subscription_request q;
+        q.subscription_id = any_sub();
+        q.requested_publishing_interval = intervals[pick(8)];
+        q.requested_max_keep_alive_count = pick(4);
+        q.requested_lifetime_count = 1000;
+        engine_->modify_subscription(who, q);
+        break;
+      }
+      case 2: {
+        delete_subscriptions_request q;
+        if (pick(4) != 0) break;  // rarer than the rest
+        q.subscription_ids = {any_sub(), any_sub()};
+        engine_->delete_subscriptions(who, q, done);
+        break;
+      }
+      case 3:
+      case 4: {
+        create_monitored_items_request q;
+        q.subscription_id = any_sub();
+        q.timestamps_to_return = static_cast<timestamps_to_return>(pick(8) == 0 ? 4 : pick(4));
+        monitored_item_create_request item;
+        const auto events = pick(3) == 0;
+        item.item_to_monitor.node_id = events ? server_object_id : node_id(1, pick(2) ? "v" + std::to_string(pick(10)) : "text");
+        item.item_to_monitor.attribute_id = events ? attr_event_notifier : (pick(8) ? attr_value : 99);
+        item.monitoring_mode = static_cast<monitoring_mode>(pick(8) == 0 ? 3 : pick(3));
+        item.requested_parameters.sampling_interval = intervals[pick(8)];
+        item.requested_parameters.queue_size = pick(2) ? pick(4) : 0xFFFFFFFFu;
+        item.requested_parameters.discard_oldest = pick(2) != 0;
+        if (events) {
+          event_filter f;
+          for (std::uint32_t i = pick(4); i > 0; --i) f.select_clauses.push_back(field(pick(2) ? "Severity" : "Message"));
+          for (std::uint32_t i = pick(3) == 0 ? pick(4) : 0; i > 0; --i) {
+            std::vector<extension_object> operands;
+            for (std::uint32_t k = pick(4); k > 0; --k) operands.push_back(random_operand());
+            f.where_clause.elements.push_back(element(static_cast<filter_operator>(pick(20)), std::move(operands)));
+          }
+          item.requested_parameters.filter = extension_object::from(std::move(f));
+        } else if (pick(2)) {
+          data_change_filter f;
+          f.trigger = static_cast<data_change_trigger>(pick(4));
+          f.deadband_type = pick(4);
+          f.deadband_value = intervals[pick(8)];
+          item.requested_parameters.filter = extension_object::from(f);
+        }
+        q.items_to_create.push_back(std::move(item));
+        for (const auto& r : engine_->create_monitored_items(who, q).results) {
+          if (is_good(r.status_code)) known_items.push_back(r.monitored_item_id);
+        }
+        break;
+      }
+      case 5: {
+        modify_monitored_items_request q;
+        q.subscription_id = any_sub();
+        monitored_item_modify_request m;
+        m.monitored_item_id = any_item();
+        m.requested_parameters.queue_size = pick(5);
+        m.requested_parameters.sampling_interval = intervals[pick(8)];
+        q.items_to_modify.push_back(m);
+        engine_->modify_monitored_items(who, q);
+        break;
+      }
+      case 6: {
+        set_monitoring_mode_request q;
+        q.subscription_id = any_sub();
+        q.monitoring_mode = static_cast<monitoring_mode>(pick(4));
+        q.monitored_item_ids = {any_item(), any_item()};
+        engine_->set_monitoring_mode(who, q);
+        break;
+      }
+      case 7: {
+        set_triggering_request q;
+        q.subscription_id = any_sub();
+        q.triggering_item_id = any_item();
+        q.links_to_add = {any_item()};
+        q.links_to_remove = {any_item()};
+        engine_->set_triggering(who, q);
+        if (pick(4) == 0) {
+          delete_monitored_items_request d;
+          d.subscription_id = any_sub();
+          d.monitored_item_ids = {any_item()};
+          engine_->delete_monitored_items(who, d);
+        }
+        break;
+      }
+      case 8:
+      case 9: {
+        publish_request q;
+        q.request_header.timeout_hint = pick(3) == 0 ? pick(500) : 0;
+        for (std::uint32_t i = pick(3); i > 0; --i) q.subscription_acknowledgements.push_back({any_sub(), pick(50)});
+        record(engine_->publish(who, q, next_ticket++));
+        ++published;
+        break;
+      }
+      case 10: {
+        republish_request q;
+        q.subscription_id = any_sub();
+        q.retransmit_sequence_number = pick(50);
+        engine_->republish(who, q);
+        transfer_subscriptions_request t;
+        t.subscription_ids = {any_sub()};
+        t.send_initial_values = pick(2) != 0;
+        engine_->transfer_subscriptions(who, t, done);
+        break;
+      }
+      case 11:
+        engine_->emit(certificate_event(pick(2) ? event_type_id::audit_certificate_untrusted : event_type_id::audit_create_session,
+                                        static_cast<std::uint16_t>(pick(1000))));
+        nodes_.values["ns=1;s=v" + std::to_string(pick(8))] = variant::scalar(static_cast<double>(pick(100)));
+        break;
+      case 12:
+        if (pick(50) == 0) record(engine_->close_session(who.session_id, pick(2) != 0));
+        break;
+      default:
+        advance(pick(300));
+        record(engine_->tick());
+        (void)engine_->next_due();
+        break;
+    }
+    record(done);
+  }
+  for (const auto& who : sessions) record(engine_->close_session(who.session_id, true));
+  EXPECT_EQ(answers.size(), published);
+  for (const auto& [ticket, count] : answers) EXPECT_EQ(count, 1) << "ticket " << ticket;
+  // The sequence did reach the interesting paths.
+  EXPECT_GT(published, 1000u);
+  EXPECT_GT(data_messages, 10u) << data_messages;
+  EXPECT_GT(event_messages, 3u) << event_messages;
 }
 
 }  // namespace
