@@ -436,7 +436,7 @@ struct subscription_engine::state {
       }
       const auto* bits = notifier.value ? notifier.value->get_if<std::uint8_t>() : nullptr;
       if (!bits || (*bits & subscribe_to_events) == 0) {
-        r.status_code = status_code::BadNotSupported;
+        r.status_code = status_code::BadAttributeIdInvalid;  // not an EventNotifier (Part 4 §5.13.2.4)
         return r;
       }
       r.status_code = apply_event_filter(item, p.filter, r.filter_result);

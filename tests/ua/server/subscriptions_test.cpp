@@ -606,6 +606,20 @@ TEST_F(subscriptions_test, unsupported_filter_operators_are_refused_with_a_filte
   f.where_clause.elements = {element(filter_operator::and_, {extension_object::from(element_operand{0}), literal(true)})};
   EXPECT_EQ(monitor_events(alice_, sub, 1, f).status_code, status_code::BadEventFilterInvalid);  // a loop
   EXPECT_EQ(monitor_events(alice_, sub, 1, event_filter{}).status_code, status_code::BadEventFilterInvalid);  // no selects
+
+  // Events come from EventNotifiers only.
+  nodes_.values["ns=1;s=v"] = variant::scalar(1);
+  create_monitored_items_request q;
+  q.subscription_id = sub;
+  monitored_item_create_request item;
+  item.item_to_monitor.node_id = node_id(1, "v");
+  item.item_to_monitor.attribute_id = attr_event_notifier;
+  item.monitoring_mode = monitoring_mode::reporting;
+  event_filter selects;
+  selects.select_clauses = {field("Message")};
+  item.requested_parameters.filter = extension_object::from(selects);
+  q.items_to_create.push_back(item);
+  EXPECT_EQ(engine_->create_monitored_items(alice_, q).results.at(0).status_code, status_code::BadAttributeIdInvalid);
 }
 
 TEST_F(subscriptions_test, transfer_moves_a_subscription_to_another_session_of_the_same_user) {
