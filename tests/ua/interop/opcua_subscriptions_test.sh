@@ -86,7 +86,9 @@ r=$(timeout 60 $PEER client connect --url "$url" --pki pki-stranger $S 2>/dev/nu
 [ "$(field .ok "$r")" = false ] && ok || bad "the stranger is refused: $r"
 "$C" --data-dir d trust approve "$stranger" >/dev/null
 "$C" --data-dir d device revoke "$device" >/dev/null
-sleep 2  # the audit log is followed once a second
+# The audit log is followed once a second; events arrive with the next publishing cycle.
+seen_event() { for _ in $(seq 150); do grep -q "^EVENT .*$1" admin.out && return 0; sleep 0.1; done; return 1; }
+seen_event 'ns=0;i=2087' && seen_event 'ns=0;i=12561' && seen_event 'ns=2;i=27'
 touch done.flag
 wait "${watchers[@]}" 2>/dev/null
 watchers=()
@@ -112,6 +114,7 @@ rm -f done.flag
 watch filtered "${ADMIN[@]}" --of-type i=2080
 for _ in $(seq 100); do grep -q READY filtered.out && break; sleep 0.2; done
 timeout 60 $PEER client connect --url "$url" --pki pki-other $S >/dev/null 2>&1
+for _ in $(seq 100); do grep -q '^EVENT .*ns=0;i=2087' filtered.out && break; sleep 0.1; done
 touch done.flag
 wait "${watchers[@]}" 2>/dev/null
 filtered=$(tail -1 filtered.out)

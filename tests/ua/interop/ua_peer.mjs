@@ -210,20 +210,20 @@ const commands = {
       const values = [];
       item.on("changed", (dv) => values.push(dv.value.value.getTime()));
       await sleep(Number(opt.seconds ?? 1.5) * 1000);
+      const seen = values.slice();
       const r = await session.call({ objectId: "i=2253", methodId: "i=11492",
         inputArguments: [{ dataType: DataType.UInt32, value: subscription.subscriptionId }] });
       const serverHandles = Array.from(r.outputArguments?.[0]?.value ?? []);
       const clientHandles = Array.from(r.outputArguments?.[1]?.value ?? []);
       const subscriptionId = subscription.subscriptionId;
-      const received = values.length;
       await subscription.terminate();
       const before = values.length;
       await sleep(800);
       const after = await session.call({ objectId: "i=2253", methodId: "i=11492",
         inputArguments: [{ dataType: DataType.UInt32, value: subscriptionId }] });
       return {
-        subscription_id: subscriptionId, revised_interval: subscription.publishingInterval, changes: received,
-        distinct: new Set(values).size, increasing: values.every((v, i) => i === 0 || v >= values[i - 1]),
+        subscription_id: subscriptionId, revised_interval: subscription.publishingInterval, changes: seen.length,
+        distinct: new Set(seen).size, increasing: seen.every((v, i) => i === 0 || v >= seen[i - 1]),
         get_monitored_items: r.statusCode.name, server_handles: serverHandles.length,
         client_handle_matches: clientHandles[0] === item.monitoringParameters.clientHandle,
         monitored_item_id: item.monitoredItemId, first_server_handle: serverHandles[0],
@@ -269,6 +269,7 @@ const commands = {
         });
         if (fields[2]?.value?.text !== undefined) e.Message = fields[2].value.text;
         events.push(e);
+        console.log(`EVENT ${JSON.stringify(e)}`);  // as they come, for a test that waits for one
       });
       await new Promise((resolve) => {
         if (item.monitoredItemId) return resolve();
