@@ -455,6 +455,7 @@ struct service_dispatcher::impl {
     s.activated = true;
     s.channel_id = context.channel.channel_id();
     s.server_nonce = random_bytes(session_nonce_length);
+    subscriptions->session_activated(context_of(s));
     counters.sessions_activated++;
     activate_session_response response;
     response.response_header = make_response_header(request.request_header);

@@ -1033,6 +1033,16 @@ std::vector<completed_publish> subscription_engine::close_session(const node_id&
   return out;
 }
 
+void subscription_engine::session_activated(const session_context& who) {
+  std::lock_guard lock(mutex_);
+  auto& st = *state_;
+  const auto it = st.sessions.find(who.session_id);
+  if (it != st.sessions.end()) it->second.who = who;
+  for (auto& [id, s] : st.subscriptions) {
+    if (s.session_id == who.session_id) s.owner = who;
+  }
+}
+
 void subscription_engine::emit(const ua_event& event) {
   std::lock_guard lock(mutex_);
   auto& st = *state_;

@@ -104,6 +104,9 @@ class subscription_engine {
   // its subscriptions are deleted, or (delete_subscriptions false) kept for a transfer until
   // their lifetime runs out.
   std::vector<completed_publish> close_session(const node_id& session_id, bool delete_subscriptions);
+  // The session was activated again, perhaps as another user: later events and samples go by
+  // its new identity and roles.
+  void session_activated(const session_context& who);
   // Raises an event from the Server object: every event item on an EventNotifier that sees it
   // (the Server object) whose where clause it passes queues its selected fields. Audit events
   // go only to sessions whose roles include SecurityAdmin or AuthorizationServiceAdmin.

@@ -555,6 +555,22 @@ TEST_F(subscriptions_test, audit_events_reach_security_admins_only) {
   }
 }
 
+TEST_F(subscriptions_test, a_session_reactivated_without_the_role_stops_receiving_audit_events) {
+  auto who = user("root", "s-root", {"SecurityAdmin"});
+  event_filter filter;
+  filter.select_clauses = {field("Message")};
+  const auto sub = subscribe(who, 100, 100);
+  EXPECT_EQ(monitor_events(who, sub, 5, filter).status_code, status_code::Good);
+  engine_->emit(certificate_event());
+  who.roles = {"Operator"};
+  engine_->session_activated(who);
+  engine_->emit(certificate_event());
+  publish(who);
+  const auto done = run_for(100);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(events_of(done[0].response).size(), 1u);  // the one raised while it was an administrator
+}
+
 TEST_F(subscriptions_test, where_clauses_select_events) {
   const auto admin = user("root", "s-root", {"SecurityAdmin"});
   const auto sub = subscribe(admin, 100, 100);
