@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "app/own_certificate.h"
+#include "authz/authorization_service.h"
 #include "registry/registry_service.h"
 #include "trust/trust_service.h"
 #include "store/store.h"
@@ -20,7 +21,9 @@ class opcua_edge {
   // `audit_log`, changes recorded there (trust list, device revocations) become audit events.
   static result<std::unique_ptr<opcua_edge>> start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                    registry::registry_service* registry, const key_pair& own,
-                                                   ua::identity_checks identities, store::store* audit_log = nullptr);
+                                                   ua::identity_checks identities,
+                                                   authz::authorization_service* authorization = nullptr,
+                                                   store::store* audit_log = nullptr);
   ~opcua_edge();
   void stop();
   unsigned short port() const;

@@ -8,16 +8,26 @@ namespace castellan::app {
 
 namespace {
 
-// The actions whose records become events: trust list changes, or a device certificate revoked.
+// The actions whose records become events, and what kind of event each raises.
+enum class raised { trust_list_updated, certificate_revoked, access_token_requested, access_token_issued };
 struct followed_action {
   const char* action;
-  bool trust_list;
+  raised kind;
 };
 constexpr followed_action followed[] = {
-    {"trust.add", true},    {"trust.approve", true}, {"trust.reject", true},           {"trust.remove", true},
-    {"trust.import", true}, {"trust.crl.add", true}, {"registry.device.revoke", false},
+    {"trust.add", raised::trust_list_updated},
+    {"trust.approve", raised::trust_list_updated},
+    {"trust.reject", raised::trust_list_updated},
+    {"trust.remove", raised::trust_list_updated},
+    {"trust.import", raised::trust_list_updated},
+    {"trust.crl.add", raised::trust_list_updated},
+    {"registry.device.revoke", raised::certificate_revoked},
+    {"authz.access_token_requested", raised::access_token_requested},
+    {"authz.access_token_issued", raised::access_token_issued},
+    {"authz.access_token_refreshed", raised::access_token_issued},
 };
 constexpr std::size_t page = 200;
+constexpr int max_pages = 10;  // per action and poll: 2,000 records a second
 
 }  // namespace
 
@@ -55,47 +65,76 @@ struct audit_log_events::state : std::enable_shared_from_this<state> {
   std::map<std::string, std::int64_t> seen;  // per action: the newest record already raised
   bool running = false;
 
-  std::vector<store::audit_record> newer(const char* action, std::size_t limit) {
+  // The records of `action` newer than the last one raised, oldest first (paging back through
+  // the log when more than a page arrived since the last poll).
+  std::vector<store::audit_record> newer(const char* action, std::size_t limit, int pages = max_pages) {
+    std::vector<store::audit_record> out;
     store::audit_filter filter;
     filter.action = action;
     filter.limit = limit;
-    auto records = store.list_audit(filter);
-    if (!records) {
-      spdlog::warn("audit events: cannot read the audit log: {}", records.err().message);
-      return {};
-    }
-    std::vector<store::audit_record> out;
-    for (auto& r : *records) {
-      // A prefix filter: "trust.add" would also match a longer action name.
-      if (r.action == action && r.id > seen[action]) out.push_back(std::move(r));
+    for (int n = 0; n < pages; ++n) {
+      auto records = store.list_audit(filter);
+      if (!records) {
+        spdlog::warn("audit events: cannot read the audit log: {}", records.err().message);
+        break;
+      }
+      bool older_left = records->size() == limit;
+      for (auto& r : *records) {
+        if (r.id <= seen[action]) {
+          older_left = false;
+          continue;
+        }
+        filter.before_id = r.id;
+        // A prefix filter: "trust.add" would also match a longer action name.
+        if (r.action == action) out.push_back(std::move(r));
+      }
+      if (!older_left) break;
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return out;
   }
 
-  ua::ua_event event_for(const store::audit_record& r, bool trust_list) {
+  ua::ua_event event_for(const store::audit_record& r, raised kind) {
     ua::audit_event_info info;
-    info.event_type = trust_list ? ua::node_id::numeric(ua::event_type_id::trust_list_updated_audit)
-                                 : ua::node_id(gds_namespace, ua::gds_event_type_id::certificate_revoked_audit);
+    switch (kind) {
+      case raised::trust_list_updated:
+        info.event_type = ua::node_id::numeric(ua::event_type_id::trust_list_updated_audit);
+        break;
+      case raised::certificate_revoked:
+        info.event_type = ua::node_id(gds_namespace, ua::gds_event_type_id::certificate_revoked_audit);
+        break;
+      case raised::access_token_requested:
+        info.event_type = ua::node_id(gds_namespace, ua::gds_event_type_id::access_token_requested_audit);
+        break;
+      case raised::access_token_issued:
+        info.event_type = ua::node_id(gds_namespace, ua::gds_event_type_id::access_token_issued_audit);
+        break;
+    }
     info.server_id = server_id;
     info.client_user_id = r.actor;
     info.status = r.result == "Good";
-    info.severity = 500;
+    info.severity = static_cast<std::uint16_t>(info.status ? 500 : 700);
     info.message = r.action + " " + r.target + (r.detail.empty() ? "" : ": " + r.detail) + " (by " + r.actor + " from " +
                    r.source + ")";
-    // Both are AuditUpdateMethodEventTypes; the change was not necessarily made by a method
-    // call (the CLI, the admin API), so MethodId is null and InputArguments empty.
+    // All are AuditUpdateMethodEventTypes; the change was not necessarily made by a method call
+    // (the CLI, the admin API), so MethodId is null and InputArguments empty.
     info.fields.emplace_back("MethodId", ua::variant::scalar(ua::node_id{}));
     info.fields.emplace_back("InputArguments", ua::variant::array(std::vector<ua::variant_value>{}, ua::builtin_type::variant));
-    if (trust_list) {
-      info.source_name = "Security/TrustList";
-      info.fields.emplace_back("TrustListId", ua::variant::scalar(ua::node_id::numeric(ua::default_application_trust_list)));
-    } else {
-      info.source_name = "Security/Certificate";
-      // Not a field of the type, but what a client selecting "Certificate" wants to see.
-      if (registry) {
-        if (auto device = registry->show_device(r.target)) info.fields.emplace_back("Certificate", ua::variant::scalar(device->der));
-      }
+    switch (kind) {
+      case raised::trust_list_updated:
+        info.source_name = "Security/TrustList";
+        info.fields.emplace_back("TrustListId", ua::variant::scalar(ua::node_id::numeric(ua::default_application_trust_list)));
+        break;
+      case raised::certificate_revoked:
+        info.source_name = "Security/Certificate";
+        // Not a field of the type, but what a client selecting "Certificate" wants to see.
+        if (registry) {
+          if (auto device = registry->show_device(r.target)) info.fields.emplace_back("Certificate", ua::variant::scalar(device->der));
+        }
+        break;
+      default:
+        info.source_name = "Method/AuthorizationService";
+        break;
     }
     return ua::make_audit_event(info, ua::date_time::now());
   }
@@ -104,7 +143,7 @@ struct audit_log_events::state : std::enable_shared_from_this<state> {
     std::size_t raised = 0;
     for (const auto& f : followed) {
       for (const auto& r : newer(f.action, page)) {
-        emit(event_for(r, f.trust_list));
+        emit(event_for(r, f.kind));
         seen[f.action] = std::max(seen[f.action], r.id);
         ++raised;
       }
@@ -132,7 +171,7 @@ audit_log_events::~audit_log_events() { stop(); }
 void audit_log_events::start() {
   // Only what happens from now on: the history is in the audit log itself.
   for (const auto& f : followed) {
-    for (const auto& r : state_->newer(f.action, 1)) state_->seen[f.action] = std::max(state_->seen[f.action], r.id);
+    for (const auto& r : state_->newer(f.action, 1, 1)) state_->seen[f.action] = std::max(state_->seen[f.action], r.id);
   }
   state_->running = true;
   state_->schedule();

@@ -30,7 +30,9 @@ ua::ua_event certificate_refusal_event(const std::vector<pki::certificate>& chai
 //     TrustListUpdatedAuditEventType (Part 12 §7.8.2.13: raised whenever the trust list
 //     changes; its supertype AuditUpdateMethodEventType carries who did it);
 //   registry.device.revoke → the GDS CertificateRevokedAuditEventType (Part 12 §7.9.14: raised
-//     when a certificate authority revokes a certificate), with the device's certificate.
+//     when a certificate authority revokes a certificate), with the device's certificate;
+//   authz.access_token_requested → AccessTokenRequestedAuditEventType, authz.access_token_issued
+//     and …_refreshed → AccessTokenIssuedAuditEventType (Part 12 §9.6.10, §9.6.11).
 class audit_log_events {
  public:
   using sink = std::function<void(const ua::ua_event&)>;
