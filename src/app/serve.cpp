@@ -159,7 +159,7 @@ int run_server(cli_context& ctx) {
       identities.issued_token = issued_token_login(token_verifier, decisions, ctx.clock(), (*c)->node_name);
     }
     auto started = opcua_edge::start(io, **c, **t, (*c)->registry.enabled ? *r : nullptr, *own, std::move(identities),
-                                     **ctx.store(), ctx.clock(), authorization.get());
+                                     **ctx.store(), ctx.clock(), authorization.get(), &**ctx.store());
     if (!started) return ctx.fail(started.err());
     opcua = std::move(started).value();
   }

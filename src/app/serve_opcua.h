@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "registry/registry_service.h"
 #include "trust/trust_service.h"
+#include "store/store.h"
 #include "ua/server/service_dispatcher.h"
 
 namespace castellan::app {
@@ -19,16 +20,22 @@ namespace castellan::app {
 class opcua_edge {
  public:
   // `registry` may be null (registry disabled); with ua.registry_gate it must not be.
-  // `store` and `clk` serve push certificate management (own.certificate.* audit records).
+  // `store` and `clk` serve push certificate management (own.certificate.* audit records). With
+  // `audit_log`, changes recorded there (trust list, device revocations) become audit events.
   static result<std::unique_ptr<opcua_edge>> start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                    registry::registry_service* registry, const key_pair& own,
                                                    ua::identity_checks identities, store::store& store, const clock& clk,
-                                                   authz::authorization_service* authorization = nullptr);
+                                                   authz::authorization_service* authorization = nullptr,
+                                                   store::store* audit_log = nullptr);
   ~opcua_edge();
   void stop();
   unsigned short port() const;
   const ua::session_manager& sessions() const;
   std::size_t open_channels() const;  // connections now (any thread)
+  // Raises an event on the Server object (thread-safe): what other services (the authorization
+  // service's AccessTokenRequested/Issued audit events) call; build audit events with
+  // ua::make_audit_event so they carry the standard fields and reach only security admins.
+  void emit(const ua::ua_event& event);
 
   struct parts;
 

@@ -424,6 +424,13 @@ result<void> address_space::load(const nodeset::table& table) {
 // ---------------------------------------------------------------------------------------------
 // Type hierarchy
 
+bool address_space::is_subtype(const node_id& type, const node_id& base) const {
+  std::shared_lock lock(mutex_);
+  const node* t = find_locked(type);
+  const node* b = find_locked(base);
+  return t && b && is_subtype_locked(t, b);
+}
+
 bool address_space::is_subtype_locked(const node* type, const node* base) const {
   // Walks the inverse HasSubtype references up; the depth guard stops a malformed loop.
   for (int depth = 0; type && depth < 64; ++depth) {

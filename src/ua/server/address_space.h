@@ -218,6 +218,8 @@ class address_space {
 
   std::size_t size() const;
   bool contains(const node_id& id) const;
+  // Is `type` the node `base` or one of its subtypes (HasSubtype)? False when either is unknown.
+  bool is_subtype(const node_id& type, const node_id& base) const;
 
   // --- Run-time nodes ----------------------------------------------------------------------
   result<void> add_object(const object_spec& spec);

@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <deque>
@@ -59,14 +60,25 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
  private:
+  // Answers `request_id` later, on this connection's thread, if the connection still exists.
+  std::function<void(bytes)> replier(std::uint32_t request_id) {
+    return [weak = weak_from_this(), request_id](bytes body) {
+      auto self = weak.lock();
+      if (!self || self->closed_ || !self->channel_.is_open()) return;
+      self->channel_.send_response(request_id, body);
+      self->flush();
+    };
+  }
+
   void read() {
     socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
       if (ec) return self->shutdown();
       self->channel_.receive(byte_view(self->buffer_.data(), n));
       while (auto request = self->channel_.next_request()) {
-        request_context context{self->channel_, self->remote_};
+        request_context context{self->channel_, self->remote_, self->replier(request->request_id)};
         const auto response = self->dispatcher_.handle(context, request->body);
-        self->channel_.send_response(request->request_id, response);
+        // Empty: the dispatcher answers later through the replier (a waiting Publish).
+        if (!response.empty()) self->channel_.send_response(request->request_id, response);
       }
       self->flush();
       if (!self->channel_.closing()) self->read();
@@ -120,7 +132,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
 struct ua_listener::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io, const server_channel_config& cc, service_dispatcher& d, session_manager& s, listener_options o)
-      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io) {}
+      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io), ticker(io) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
@@ -159,12 +171,31 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
     });
   }
 
+  // Subscriptions: sampling and publishing cycles, at the time the dispatcher says is next
+  // (at least once a second). Re-armed when a request may have brought that time forward; the
+  // generation number drops a wait that was replaced after it had already fired.
+  void schedule_tick() {
+    const auto due = dispatcher.next_due();
+    std::int64_t delay_ms = 1000;
+    if (due) delay_ms = std::clamp<std::int64_t>(milliseconds_between(date_time::now(), *due), 0, 1000);
+    const auto generation = ++tick_generation;
+    ticker.expires_after(std::chrono::milliseconds(delay_ms));
+    ticker.async_wait([weak = weak_from_this(), generation](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || generation != self->tick_generation || !self->acceptor.is_open()) return;
+      self->dispatcher.tick();
+      self->schedule_tick();
+    });
+  }
+
   tcp::acceptor acceptor;
   const server_channel_config& channel_config;
   service_dispatcher& dispatcher;
   session_manager& sessions;
   listener_options options;
   asio::steady_timer sweep;
+  asio::steady_timer ticker;
+  std::uint64_t tick_generation = 0;
   std::atomic<std::size_t> open_count{0};
   std::uint32_t next_channel_id = 1;
   std::vector<std::weak_ptr<connection>> connections;
@@ -194,6 +225,11 @@ result<void> ua_listener::start() {
   impl_->next_channel_id = static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count() & 0xFFFFFF) + 1;
   impl_->accept();
   impl_->schedule_sweep();
+  // The dispatcher calls this from request handlers, on the socket loop's thread.
+  impl_->dispatcher.set_wakeup([weak = std::weak_ptr<impl>(impl_)] {
+    if (auto self = weak.lock()) self->schedule_tick();
+  });
+  impl_->schedule_tick();
   return {};
 }
 
@@ -201,6 +237,7 @@ void ua_listener::stop() {
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
   impl_->sweep.cancel();
+  impl_->ticker.cancel();
   for (auto& w : impl_->connections) {
     if (auto c = w.lock()) c->shutdown();
   }

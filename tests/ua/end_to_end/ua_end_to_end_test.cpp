@@ -229,9 +229,69 @@ TEST(UaEndToEnd, UnsupportedServicesSaySo) {
   ASSERT_TRUE(client.connect(server.options()).ok());
   ASSERT_TRUE(client.create_session("e2e").ok());
   ASSERT_TRUE(client.activate_anonymous().ok());
-  auto r = client.request<create_subscription_request, create_subscription_response>(create_subscription_request{});
+  auto r = client.request<history_read_request, history_read_response>(history_read_request{});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.code(), status_code::BadServiceUnsupported);
+}
+
+// A Publish is held by the server and answered later, from its timer: here with the first
+// keep-alive of a fast subscription, then with a data change of CurrentTime.
+TEST(UaEndToEnd, PublishIsAnsweredLaterWithKeepAliveAndDataChanges) {
+  server_fixture server;
+  ua_client client;
+  ASSERT_TRUE(client.connect(server.options()).ok());
+  ASSERT_TRUE(client.create_session("e2e").ok());
+  ASSERT_TRUE(client.activate_anonymous().ok());
+  create_subscription_request create;
+  create.requested_publishing_interval = 50;
+  create.requested_max_keep_alive_count = 1;
+  create.requested_lifetime_count = 100;
+  create.publishing_enabled = true;
+  auto sub = client.request<create_subscription_request, create_subscription_response>(create);
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->revised_publishing_interval, 50);
+
+  const auto started = std::chrono::steady_clock::now();
+  auto keep_alive = client.request<publish_request, publish_response>(publish_request{});
+  ASSERT_TRUE(keep_alive.ok()) << keep_alive.err().message;
+  EXPECT_EQ(keep_alive->subscription_id, sub->subscription_id);
+  EXPECT_TRUE(keep_alive->notification_message.notification_data.empty());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(20));  // it waited for the cycle
+
+  create_monitored_items_request items;
+  items.subscription_id = sub->subscription_id;
+  items.timestamps_to_return = timestamps_to_return::both;
+  monitored_item_create_request item;
+  item.item_to_monitor.node_id = node_id::numeric(2258);  // Server_ServerStatus_CurrentTime
+  item.item_to_monitor.attribute_id = 13;
+  item.monitoring_mode = monitoring_mode::reporting;
+  item.requested_parameters.client_handle = 42;
+  item.requested_parameters.sampling_interval = 50;
+  item.requested_parameters.queue_size = 1;
+  items.items_to_create.push_back(item);
+  auto created = client.request<create_monitored_items_request, create_monitored_items_response>(items);
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->results.size(), 1u);
+  EXPECT_EQ(created->results[0].status_code, status_code::Good);
+
+  auto data = client.request<publish_request, publish_response>(publish_request{});
+  ASSERT_TRUE(data.ok());
+  ASSERT_EQ(data->notification_message.notification_data.size(), 1u)
+      << "sequence " << data->notification_message.sequence_number << ", more " << data->more_notifications;
+  const auto* change = data->notification_message.notification_data[0].get<data_change_notification>();
+  ASSERT_NE(change, nullptr);
+  ASSERT_FALSE(change->monitored_items.empty());
+  EXPECT_EQ(change->monitored_items[0].client_handle, 42u);
+  EXPECT_NE(change->monitored_items[0].value.value->get_if<date_time>(), nullptr);
+
+  delete_subscriptions_request del;
+  del.subscription_ids = {sub->subscription_id};
+  auto deleted = client.request<delete_subscriptions_request, delete_subscriptions_response>(del);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->results, std::vector<status_code>{status_code::Good});
+  auto none = client.request<publish_request, publish_response>(publish_request{});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.code(), status_code::BadNoSubscription);
 }
 
 // A raw socket: what a client that never speaks, or one too many, sees.
