@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "events/metrics.h"
 #include "ua/server/address_space.h"
 #include "ua/server/ua_listener.h"
 #include "ua/types/generated.h"
@@ -82,6 +83,13 @@ void opcua_edge::stop() {
 
 unsigned short opcua_edge::port() const { return parts_->listener->port(); }
 const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessions; }
+ua::ua_listener& opcua_edge::listener() { return *parts_->listener; }
+ua::service_dispatcher& opcua_edge::dispatcher() { return *parts_->dispatcher; }
+
+void opcua_edge::apply_live(const ua_settings& settings) {
+  parts_->server.allow_anonymous = settings.allow_anonymous;
+  parts_->server.detailed_errors = settings.detailed_errors;
+}
 
 result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                       registry::registry_service* registry, const key_pair& own,
@@ -125,9 +133,10 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
     }
     return false;
   };
-  const bool detailed = c.ua.detailed_errors;
   registry::registry_service* gate = c.ua.registry_gate ? registry : nullptr;
-  ch.check_certificate = [&trust, gate, detailed](const std::vector<pki::certificate>& chain, const std::string& policy_uri) {
+  // detailed_errors is read per decision: it may change while serving (on the I/O thread).
+  ch.check_certificate = [&trust, gate, server_config](const std::vector<pki::certificate>& chain, const std::string& policy_uri) {
+    const bool detailed = server_config->detailed_errors;
     trust::validation_request request;
     request.chain = chain;
     request.use = trust::certificate_use::client;
@@ -156,6 +165,13 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   options.host = listen->first;
   options.port = listen->second;
   options.max_channels = s.max_channels;
+  // StatusCodes are a closed set, so counting by code keeps the series bounded.
+  auto& metrics = events::metrics::global();
+  metrics.describe("castellan_ua_connects_total", "counter",
+                   "OPC UA connection attempts by result: Good when the secure channel opened, else the StatusCode that refused it.");
+  options.on_connect_result = [&metrics](status_code result) {
+    metrics.add("castellan_ua_connects_total", {{"result", std::string(status_name(result))}});
+  };
   p->listener = std::make_unique<ua::ua_listener>(io, p->channel, *p->dispatcher, *p->sessions, options);
   if (auto started = p->listener->start(); !started) return started.err();
   spdlog::info("OPC UA server {} ({} endpoints{})", s.endpoint_url, s.endpoints.size(),

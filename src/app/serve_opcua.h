@@ -10,6 +10,7 @@
 #include "registry/registry_service.h"
 #include "trust/trust_service.h"
 #include "ua/server/service_dispatcher.h"
+#include "ua/server/ua_listener.h"
 
 namespace castellan::app {
 
@@ -23,6 +24,12 @@ class opcua_edge {
   void stop();
   unsigned short port() const;
   const ua::session_manager& sessions() const;
+  // For the admin API's live view and the settings that change while serving; all on the
+  // I/O thread that runs the server.
+  ua::ua_listener& listener();
+  ua::service_dispatcher& dispatcher();
+  // ua.allow_anonymous and ua.detailed_errors apply to the next request.
+  void apply_live(const ua_settings& settings);
 
   struct parts;
 

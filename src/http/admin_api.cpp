@@ -39,6 +39,7 @@ admin_api::admin_api(admin_services services) : s_(std::move(services)) {
   add_users_routes(router_, s_);
   add_audit_routes(router_, s_);
   add_config_routes(router_, s_);
+  add_live_routes(router_, s_);
   add_registry_routes(router_, s_);
   // The document is served from the table itself.
   const router* table = &router_;

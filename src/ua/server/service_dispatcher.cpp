@@ -340,6 +340,12 @@ std::size_t service_dispatcher::sweep(date_time now) {
   return expired.size();
 }
 
+std::shared_ptr<session> service_dispatcher::close_session(const node_id& session_id) {
+  auto closed = impl_->sessions.close_by_session_id(session_id);
+  if (closed) impl_->nodes.release_continuation_points(*closed);
+  return closed;
+}
+
 bytes service_dispatcher::handle(request_context& context, byte_view request_body) {
   binary_reader r(request_body, &standard_types());
   node_id type;
