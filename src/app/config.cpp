@@ -335,10 +335,10 @@ result<std::string> toml_text(const toml::node& node, const std::string& key) {
   return make_error(status_code::BadConfigurationError, key + ": unsupported value type");
 }
 
-result<void> apply_toml(config& c, const fs::path& file, const std::optional<std::string>& text) {
+result<void> apply_toml(config& c, const fs::path& file, const std::optional<std::string>& given) {
   std::string content;
-  if (text) {
-    content = *text;
+  if (given) {
+    content = *given;
   } else {
     auto data = read_file(file, 1024 * 1024);
     if (!data) return std::move(data).err();
