@@ -60,7 +60,7 @@ void reload_certificates(const config& c, admin_edge* admin, device::mtls_listen
   }
   // The OPC UA application instance certificate is part of every open channel's security:
   // it changes with a restart, not under live sessions.
-  if (opcua) spdlog::warn("SIGHUP: the OPC UA server keeps certificate until restart; the new one is {}", own->cert.thumbprint());
+  if (opcua) spdlog::warn("SIGHUP: the OPC UA server keeps its certificate until a restart; the new one is {}", own->cert.thumbprint());
 }
 
 // Gauges of what is open now and the OPC UA session counters, read at each scrape.

@@ -2,6 +2,8 @@
 // configuration file atomically, audited with old and new values, and applied at once where
 // the server can (log level and format, anonymous logins, …); the answer names the keys that
 // wait for a restart.
+#include <algorithm>
+
 #include "http/admin_api.h"
 
 namespace castellan::http {
@@ -14,6 +16,7 @@ nlohmann::json change_reply(const std::vector<setting_change>& changed, configur
     items.push_back({{"key", c.key}, {"old", c.old_value}, {"new", c.new_value}, {"restart_required", c.restart_required}});
     if (c.restart_required) restart.push_back(c.key);
   }
+  std::sort(restart.begin(), restart.end());  // as GET /api/v1/config lists them
   return {{"changed", items}, {"restart_required", restart}, {"config", control.view()}};
 }
 
