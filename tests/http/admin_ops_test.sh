@@ -125,7 +125,13 @@ s="j.find(s => s.id === '$sid')"
 [ "$(json body.json "$s.remote_address.startsWith('127.0.0.1:') && /^\\d{4}-\\d\\d-\\d\\dT.*Z$/.test($s.created) && /Z$/.test($s.last_activity)")" = true ] && ok || bad "remote address and times"
 [ "$(call GET /api/v1/connections "$OBS")" = 200 ] && \
   [ "$(json body.json "j.opcua.channels.filter(c => c.state === 'open' && c.client_certificate_thumbprint === '$client_tp' && c.sessions === 1 && c.security_mode === 'SignAndEncrypt').length")" = 1 ] && ok || bad "connections: $(cat body.json)"
-[ "$(json body.json "j.device.mtls_connections !== null && j.device.admission_clients !== null")" = true ] && ok || bad "device connection counts: $(cat body.json)"
+[ "$(json body.json "j.device.mtls_connections !== null && j.device.admission_clients === 0")" = true ] && ok || bad "device connection counts: $(cat body.json)"
+# A broker plugin on the admission socket is counted while it is connected.
+node -e "const s=require('net').connect('d/run/device-admission.sock'); setTimeout(() => s.end(), 3000)" &
+plugin=$!
+for _ in $(seq 20); do call GET /api/v1/connections "$OBS" >/dev/null; [ "$(json body.json j.device.admission_clients)" = 1 ] && break; sleep 0.1; done
+[ "$(json body.json j.device.admission_clients)" = 1 ] && ok || bad "a plugin connection is counted: $(cat body.json)"
+wait "$plugin"
 [ "$(call GET /metrics "$OBS")" = 200 ] && grep -q '^castellan_ua_sessions 1$' body.json && grep -q '^castellan_ua_channels [1-9]' body.json && ok || bad "session and channel gauges: $(grep castellan_ua_ body.json)"
 grep -q '^castellan_ua_connects_total{result="Good"} [1-9]' body.json && grep -q '^castellan_ua_connects_total{result="BadSecurityChecksFailed"} [1-9]' body.json && ok || bad "connects by StatusCode: $(grep connects body.json)"
 grep -q '^castellan_ua_sessions_activated_total [1-9]' body.json && ok || bad "activations counted"
