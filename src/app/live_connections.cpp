@@ -91,7 +91,7 @@ result<T> on_io(boost::asio::io_context& io, std::chrono::milliseconds timeout, 
 result<std::vector<http::ua_session_info>> live_view::ua_sessions() {
   if (opcua_ == nullptr) return std::vector<http::ua_session_info>{};  // ua.listen = off: no sessions
   auto* edge = opcua_;
-  return on_io<std::vector<http::ua_session_info>>(io_, timeout_, [edge]() -> result<std::vector<http::ua_session_info>> {
+  return on_io<std::vector<http::ua_session_info>>(edge->io(), timeout_, [edge]() -> result<std::vector<http::ua_session_info>> {
     const auto channels = channel_map(*edge);
     std::vector<http::ua_session_info> out;
     for (const auto& s : edge->sessions().list()) out.push_back(to_info(s, channels));
@@ -106,7 +106,7 @@ result<http::connections_info> live_view::connections() {
   if (admission_ != nullptr) info.device_admission_clients = admission_->clients();
   if (opcua_ == nullptr) return info;
   auto* edge = opcua_;
-  return on_io<http::connections_info>(io_, timeout_, [edge, info]() mutable -> result<http::connections_info> {
+  return on_io<http::connections_info>(edge->io(), timeout_, [edge, info]() mutable -> result<http::connections_info> {
     auto channels = channel_map(*edge);
     for (const auto& s : edge->sessions().list()) {
       if (auto it = channels.find(s.channel_id); it != channels.end()) ++it->second.sessions;
@@ -125,7 +125,7 @@ result<http::ua_session_info> live_view::close_ua_session(const std::string& id)
   auto session_id = ua::node_id::parse(id);
   if (!session_id) return unknown();
   auto* edge = opcua_;
-  return on_io<http::ua_session_info>(io_, timeout_, [edge, sid = *session_id, unknown]() -> result<http::ua_session_info> {
+  return on_io<http::ua_session_info>(edge->io(), timeout_, [edge, sid = *session_id, unknown]() -> result<http::ua_session_info> {
     const auto channels = channel_map(*edge);
     auto closed = edge->dispatcher().close_session(sid);
     if (!closed) return unknown();

@@ -1,10 +1,8 @@
 #pragma once
-// The admin API's view of live OPC UA sessions and connections. The OPC UA server runs on the
-// serve loop's I/O thread and its sessions and channels are that thread's state, so every
+// The admin API's view of live OPC UA sessions and connections. The OPC UA server's sessions
+// and channels belong to the thread running its io_context (opcua_edge::io()), so every
 // question is posted there and answered from a snapshot taken on it (the API's workers never
 // touch the server's objects); an answer not back within two seconds is BadResourceUnavailable.
-
-#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 
@@ -18,8 +16,8 @@ namespace castellan::app {
 class live_view final : public http::live_connections {
  public:
   // Any of the edges may be null (turned off). They must outlive this object's use.
-  live_view(boost::asio::io_context& io, opcua_edge* opcua, device::mtls_listener* mtls, device::admission_listener* admission)
-      : io_(io), opcua_(opcua), mtls_(mtls), admission_(admission) {}
+  live_view(opcua_edge* opcua, device::mtls_listener* mtls, device::admission_listener* admission)
+      : opcua_(opcua), mtls_(mtls), admission_(admission) {}
 
   result<std::vector<http::ua_session_info>> ua_sessions() override;
   result<http::connections_info> connections() override;
@@ -30,7 +28,6 @@ class live_view final : public http::live_connections {
   std::size_t ua_channel_count() const;
 
  private:
-  boost::asio::io_context& io_;
   opcua_edge* opcua_;
   device::mtls_listener* mtls_;
   device::admission_listener* admission_;

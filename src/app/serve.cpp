@@ -137,15 +137,15 @@ int run_server(cli_context& ctx) {
   }
   // Live sessions and connections (admin API, /metrics), and the configuration that changes
   // while serving (admin API, SIGHUP). Declared after the edges: destroyed before them.
-  auto live = std::make_shared<live_view>(io, opcua.get(), mtls.get(), admission.get());
+  auto live = std::make_shared<live_view>(opcua.get(), mtls.get(), admission.get());
   count_live_edges(live, opcua.get());
   opcua_edge* opcua_ptr = opcua.get();
-  config_editor editor(**c, ctx.sources(), **ctx.store(), ctx.clock(), [&io, opcua_ptr](const config& next) {
+  config_editor editor(**c, ctx.sources(), **ctx.store(), ctx.clock(), [opcua_ptr](const config& next) {
     if (auto logged = configure_logging(next.log_level, next.log_format, next.node_name); !logged) {
       spdlog::warn("configuration: {}", logged.err().message);
     }
     // The OPC UA server's settings belong to its thread.
-    if (opcua_ptr != nullptr) boost::asio::post(io, [opcua_ptr, ua = next.ua] { opcua_ptr->apply_live(ua); });
+    if (opcua_ptr != nullptr) boost::asio::post(opcua_ptr->io(), [opcua_ptr, ua = next.ua] { opcua_ptr->apply_live(ua); });
   });
 
   std::unique_ptr<admin_edge> admin;

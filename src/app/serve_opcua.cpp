@@ -65,6 +65,7 @@ void install_methods(ua::address_space& nodes, trust::trust_service& trust) {
 }  // namespace
 
 struct opcua_edge::parts {
+  boost::asio::io_context* io = nullptr;
   ua::ua_server_config server;
   ua::server_channel_config channel;
   bytes own_chain;
@@ -84,6 +85,7 @@ void opcua_edge::stop() {
 unsigned short opcua_edge::port() const { return parts_->listener->port(); }
 const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessions; }
 ua::ua_listener& opcua_edge::listener() { return *parts_->listener; }
+boost::asio::io_context& opcua_edge::io() { return *parts_->io; }
 ua::service_dispatcher& opcua_edge::dispatcher() { return *parts_->dispatcher; }
 
 void opcua_edge::apply_live(const ua_settings& settings) {
@@ -100,6 +102,7 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   auto listen = split_listen(c.ua.listen);
   if (!listen) return listen.err();
   auto p = std::make_unique<parts>();
+  p->io = &io;
   auto& s = p->server;
   s.application_uri = c.application_uri;
   s.product_uri = "urn:castellan";

@@ -27,6 +27,8 @@ class opcua_edge {
   // For the admin API's live view and the settings that change while serving; all on the
   // I/O thread that runs the server.
   ua::ua_listener& listener();
+  // The io_context the server runs on: its state is touched only from that context's thread.
+  boost::asio::io_context& io();
   ua::service_dispatcher& dispatcher();
   // ua.allow_anonymous and ua.detailed_errors apply to the next request.
   void apply_live(const ua_settings& settings);
