@@ -105,7 +105,8 @@ bool is_security_setting(const std::string& key) {
 }
 
 bool is_live_setting(const std::string& key) {
-  return key == "log.level" || key == "log.format" || key == "ua.allow_anonymous" || key == "ua.detailed_errors";
+  return key == "log.level" || key == "log.format" || key == "ua.allow_anonymous" || key == "ua.detailed_errors" ||
+         key == "registry.signup_rate";
 }
 
 std::string edit_toml_setting(const std::string& text, const std::string& key, const std::optional<std::string>& toml_value) {

@@ -140,7 +140,9 @@ int run_server(cli_context& ctx) {
   auto live = std::make_shared<live_view>(opcua.get(), mtls.get(), admission.get());
   count_live_edges(live, opcua.get());
   opcua_edge* opcua_ptr = opcua.get();
-  config_editor editor(**c, ctx.sources(), **ctx.store(), ctx.clock(), [opcua_ptr](const config& next) {
+  registry::registry_service* registry_ptr = *r;
+  config_editor editor(**c, ctx.sources(), **ctx.store(), ctx.clock(), [opcua_ptr, registry_ptr](const config& next) {
+    registry_ptr->set_signup_rate(next.registry.signups_per_second);
     if (auto logged = configure_logging(next.log_level, next.log_format, next.node_name); !logged) {
       spdlog::warn("configuration: {}", logged.err().message);
     }

@@ -161,11 +161,19 @@ grep -q '"ok":true' anon2.out && ok || bad "anonymous admitted after the change:
 "$C" --data-dir d cert issue --cn SN0001 --out dev1 >/dev/null
 "$C" --data-dir d cert issue --cn SN0002 --out dev2 >/dev/null
 [ "$("${CURL[@]}" -o body.json -w '%{http_code}' -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/x-pem-file' --data-binary @dev1.pem "$base/api/v1/devices")" = 201 ] && ok || bad "register a device: $(cat body.json)"
-mcurl=(curl -s --cacert d/own/cert.pem --resolve "localhost:$mtls_port:127.0.0.1" -o /dev/null -w '%{http_code}')
+mcurl=(curl -s --cacert d/own/cert.pem --resolve "localhost:$mtls_port:127.0.0.1" -o mtls.json -w '%{http_code}')
 [ "$("${mcurl[@]}" --cert dev2.pem --key dev2.key.pem "https://localhost:$mtls_port/device/v1/whoami")" = 200 ] && ok || bad "a device signs up over mTLS"
 call GET /metrics "$OBS" >/dev/null
 grep -q '^castellan_device_signups_total{kind="manual",result="Good"} 1$' body.json && grep -q '^castellan_device_signups_total{kind="auto",result="Good"} 1$' body.json && ok || bad "sign-ups counted: $(grep signups body.json)"
 grep -q '^castellan_device_admissions_total{edge="mtls",result="Good"} 1$' body.json && ok || bad "admissions counted: $(grep device_admissions body.json)"
+# registry.signup_rate is live: at 1 per second the second of two quick sign-ups is refused.
+[ "$(call PUT /api/v1/config/registry.signup_rate "$ADMIN" '{"value": 1}')" = 200 ] && [ "$(json body.json j.changed[0].restart_required)" = false ] && ok || bad "signup_rate is live: $(cat body.json)"
+"$C" --data-dir d cert issue --cn SN0003 --out dev3 >/dev/null; "$C" --data-dir d cert issue --cn SN0004 --out dev4 >/dev/null
+sleep 1.1; a=$("${mcurl[@]}" --cert dev3.pem --key dev3.key.pem "https://localhost:$mtls_port/device/v1/whoami")
+b=$("${mcurl[@]}" --cert dev4.pem --key dev4.key.pem "https://localhost:$mtls_port/device/v1/whoami")
+[ "$a $b" = "200 429" ] && ok || bad "the new sign-up limit holds at once: $a $b $(cat mtls.json)"
+call GET /metrics "$OBS" >/dev/null
+grep -q '^castellan_device_signups_total{kind="auto",result="BadTooManyOperations"} 1$' body.json && ok || bad "rate-limited sign-ups counted: $(grep signups body.json)"
 grep -q '^castellan_http_requests_total{route="DELETE /api/v1/sessions/{id}",status="200"} 1$' body.json && ok || bad "API requests by route and status: $(grep 'sessions/{id}' body.json)"
 call GET /metrics "$OBS" >/dev/null
 series=$(grep -c '^castellan_http_requests_total' body.json)
