@@ -72,7 +72,8 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
         std::lock_guard lock(*mutex);
         if (auto r = trust->export_pki_folder(pki_dir); !r) spdlog::warn("the pki/ folder export failed: {}", r.err().message);
       },
-      [self] { return self->server_ && !self->server_->stopping(); }};
+      [self] { return self->server_ && !self->server_->stopping(); },
+      services.configuration, services.live, c.node_name};
   // The web console: its files, and the connections its dashboard shows.
   api_services.console = *console;
   api_services.connections = [self, edges = services.connections] {
@@ -97,6 +98,13 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
                edge->api_->routes().routes().size());
   if (*console) spdlog::info("web console https://{}:{}/ ({} files)", address ? address->first : std::string("?"), edge->port(), (*console)->files());
   return edge;
+}
+
+result<void> admin_edge::reload_identity(const config& c, const key_pair& own) {
+  auto configured = admin_identity(c);
+  if (!configured) return std::move(configured).err();
+  const key_pair& identity = *configured ? **configured : own;
+  return server_->reload_identity(identity.cert, identity.key);
 }
 
 void admin_edge::stop(std::function<void()> done) {

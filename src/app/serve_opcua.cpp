@@ -9,6 +9,7 @@
 #include "app/serve_authz.h"
 #include "pki/encoding.h"
 #include "app/serve_opcua_events.h"
+#include "events/metrics.h"
 #include "ua/server/address_space.h"
 #include "ua/server/ua_listener.h"
 #include "ua/types/generated.h"
@@ -59,6 +60,7 @@ void install_methods(ua::address_space& nodes, ua::subscription_engine& subscrip
 }  // namespace
 
 struct opcua_edge::parts {
+  boost::asio::io_context* io = nullptr;
   ua::ua_server_config server;
   ua::server_channel_config channel;
   bytes own_chain;
@@ -83,6 +85,14 @@ void opcua_edge::emit(const ua::ua_event& event) { parts_->dispatcher->subscript
 unsigned short opcua_edge::port() const { return parts_->listener->port(); }
 const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessions; }
 std::size_t opcua_edge::open_channels() const { return parts_->listener->open_channels(); }
+ua::ua_listener& opcua_edge::listener() { return *parts_->listener; }
+boost::asio::io_context& opcua_edge::io() { return *parts_->io; }
+ua::service_dispatcher& opcua_edge::dispatcher() { return *parts_->dispatcher; }
+
+void opcua_edge::apply_live(const ua_settings& settings) {
+  parts_->server.allow_anonymous = settings.allow_anonymous;
+  parts_->server.detailed_errors = settings.detailed_errors;
+}
 
 result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                       registry::registry_service* registry, const key_pair& own,
@@ -94,6 +104,7 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   auto listen = split_listen(c.ua.listen);
   if (!listen) return listen.err();
   auto p = std::make_unique<parts>();
+  p->io = &io;
   auto& s = p->server;
   s.application_uri = c.application_uri;
   s.product_uri = "urn:castellan";
@@ -151,11 +162,12 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
     }
     return false;
   };
-  const bool detailed = c.ua.detailed_errors;
   registry::registry_service* gate = c.ua.registry_gate ? registry : nullptr;
   const auto* events = p.get();  // the dispatcher exists before the first channel opens
-  ch.check_certificate = [&trust, gate, detailed, events](const std::vector<pki::certificate>& chain,
-                                                          const std::string& policy_uri) {
+  // detailed_errors is read per decision: it may change while serving (on the I/O thread).
+  ch.check_certificate = [&trust, gate, server_config, events](const std::vector<pki::certificate>& chain,
+                                                                const std::string& policy_uri) {
+    const bool detailed = server_config->detailed_errors;
     trust::validation_request request;
     request.chain = chain;
     request.use = trust::certificate_use::client;
@@ -197,6 +209,13 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   options.host = listen->first;
   options.port = listen->second;
   options.max_channels = s.max_channels;
+  // StatusCodes are a closed set, so counting by code keeps the series bounded.
+  auto& metrics = events::metrics::global();
+  metrics.describe("castellan_ua_connects_total", "counter",
+                   "OPC UA connection attempts by result: Good when the secure channel opened, else the StatusCode that refused it.");
+  options.on_connect_result = [&metrics](status_code result) {
+    metrics.add("castellan_ua_connects_total", {{"result", std::string(status_name(result))}});
+  };
   p->listener = std::make_unique<ua::ua_listener>(io, p->channel, *p->dispatcher, *p->sessions, options);
   if (auto started = p->listener->start(); !started) return started.err();
   if (audit_log) {

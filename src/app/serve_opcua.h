@@ -14,6 +14,7 @@
 #include "trust/trust_service.h"
 #include "store/store.h"
 #include "ua/server/service_dispatcher.h"
+#include "ua/server/ua_listener.h"
 
 namespace castellan::app {
 
@@ -36,6 +37,14 @@ class opcua_edge {
   // service's AccessTokenRequested/Issued audit events) call; build audit events with
   // ua::make_audit_event so they carry the standard fields and reach only security admins.
   void emit(const ua::ua_event& event);
+  // For the admin API's live view and the settings that change while serving; all on the
+  // I/O thread that runs the server.
+  ua::ua_listener& listener();
+  // The io_context the server runs on: its state is touched only from that context's thread.
+  boost::asio::io_context& io();
+  ua::service_dispatcher& dispatcher();
+  // ua.allow_anonymous and ua.detailed_errors apply to the next request.
+  void apply_live(const ua_settings& settings);
 
   struct parts;
 

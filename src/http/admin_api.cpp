@@ -1,6 +1,7 @@
 #include "http/admin_api.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 
@@ -39,6 +40,7 @@ admin_api::admin_api(admin_services services) : s_(std::move(services)) {
   add_users_routes(router_, s_);
   add_audit_routes(router_, s_);
   add_config_routes(router_, s_);
+  add_live_routes(router_, s_);
   add_registry_routes(router_, s_);
   add_console_routes(router_, s_);
   // The document is served from the table itself.
@@ -83,6 +85,8 @@ response admin_api::handle(const request& req, const peer& from) {
   const std::string label = matched.empty() ? std::string("unmatched") : matched;
   s_.metrics.add("castellan_http_requests_total", {{"route", label}, {"status", std::to_string(out.status)}});
   s_.metrics.observe("castellan_http_request_duration_seconds", {{"route", label}}, seconds);
+  // An access log at debug level: the route pattern, never the raw target (ids, queries).
+  spdlog::debug("admin API {} → {} in {:.1f} ms from {}", label, out.status, seconds * 1000, from.ip);
   return out;
 }
 

@@ -130,6 +130,39 @@ json schemas() {
                                {"auto_reject", {{"type", "boolean"}, {"description", "unknown clients are parked in the rejected list"}}},
                                {"max_rejected", {{"type", "integer"}}},
                                {"require_crl", {{"type", "boolean"}}}});
+  s["ConfigChange"] = object({{"changed", {{"type", "array"},
+                                            {"items", object({{"key", str("section.key")},
+                                                              {"old", {{"description", "the value before"}}},
+                                                              {"new", {{"description", "the value now in the file"}}},
+                                                              {"restart_required", {{"type", "boolean"}}}})}}},
+                              {"restart_required", strings()},
+                              {"config", ref("Config")}});
+  s["UaSession"] = object({{"id", str("SessionId NodeId, ns=1;g=…")},
+                           {"name", str()},
+                           {"client_application_uri", str()},
+                           {"client_certificate_thumbprint", str("SHA-1, upper-case hex; empty over SecurityPolicy None")},
+                           {"user", str("empty for anonymous")},
+                           {"identity_token", str("anonymous, username or x509")},
+                           {"roles", strings()},
+                           {"activated", {{"type", "boolean"}}},
+                           {"channel_id", {{"type", "integer"}}},
+                           {"security_policy", str()},
+                           {"security_mode", str()},
+                           {"remote_address", str()},
+                           {"created", str()},
+                           {"last_activity", str()},
+                           {"timeout_ms", {{"type", "number"}}}});
+  s["UaChannel"] = object({{"channel_id", {{"type", "integer"}}},
+                           {"remote_address", str()},
+                           {"state", {{"type", "string"}, {"enum", {"hello", "open", "closing"}}}},
+                           {"security_policy", str()},
+                           {"security_mode", str()},
+                           {"client_certificate_thumbprint", str()},
+                           {"opened", str()},
+                           {"sessions", {{"type", "integer"}}}});
+  s["Connections"] = object({{"opcua", object({{"channels", {{"type", "array"}, {"items", ref("UaChannel")}}}, {"sessions", {{"type", "integer"}}}})},
+                             {"device", object({{"mtls_connections", {{"type", "integer"}, {"nullable", true}}},
+                                                {"admission_clients", {{"type", "integer"}, {"nullable", true}}}})}});
   return s;
 }
 
@@ -168,7 +201,8 @@ json operation(const route& r) {
     json properties = json::object();
     json required = json::array();
     for (const auto& f : r.fields) {
-      json p{{"type", f.type}, {"description", f.description}};
+      json p{{"description", f.description}};
+      if (f.type != "any") p["type"] = f.type;
       if (f.type == "array") p["items"] = {{"type", "string"}};
       properties[f.name] = p;
       if (f.required) required.push_back(f.name);

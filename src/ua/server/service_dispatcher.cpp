@@ -598,6 +598,12 @@ void service_dispatcher::on_session_closed(std::function<void(const session&)> o
   impl_->closed_observers.push_back(std::move(observer));
 }
 
+std::shared_ptr<session> service_dispatcher::close_session(const node_id& session_id) {
+  auto closed = impl_->sessions.close_by_session_id(session_id);
+  if (closed) impl_->session_gone(*closed);
+  return closed;
+}
+
 bytes service_dispatcher::handle(request_context& context, byte_view request_body) {
   binary_reader r(request_body, &standard_types());
   node_id type;

@@ -61,6 +61,9 @@ class service_dispatcher {
   // Closes sessions idle past their timeout and releases what they held (continuation points,
   // subscriptions, waiting Publish requests).
   std::size_t sweep(date_time now);
+  // Closes a session on an administrator's request and releases what it held; the closed
+  // session, or null when no session has that SessionId. Call on the server's I/O thread.
+  std::shared_ptr<session> close_session(const node_id& session_id);
 
   // Subscriptions: the socket loop calls tick() when next_due() says (and whenever the wakeup
   // it set is called, which happens when a request may have made the next due time earlier).

@@ -52,6 +52,18 @@ bool session_manager::close(const node_id& authentication_token) {
   return true;
 }
 
+std::shared_ptr<session> session_manager::close_by_session_id(const node_id& session_id) {
+  std::lock_guard lock(mutex_);
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (it->second->session_id == session_id) {
+      auto closed = std::move(it->second);
+      sessions_.erase(it);
+      return closed;
+    }
+  }
+  return nullptr;
+}
+
 std::vector<std::shared_ptr<session>> session_manager::expire(date_time now) {
   std::vector<std::shared_ptr<session>> expired;
   {

@@ -50,6 +50,9 @@ class session_manager {
   // The session for a token, refreshed; BadSessionIdInvalid when unknown or expired.
   result<std::shared_ptr<session>> find(const node_id& authentication_token, date_time now);
   bool close(const node_id& authentication_token);
+  // Closes the session with this SessionId (an administrator's request, not the client's);
+  // the closed session, or null when there is none.
+  std::shared_ptr<session> close_by_session_id(const node_id& session_id);
   // Closes sessions idle past their timeout and returns them (their continuation points
   // and other per-session state are for the caller to release).
   std::vector<std::shared_ptr<session>> expire(date_time now);

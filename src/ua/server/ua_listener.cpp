@@ -30,7 +30,31 @@ class connection : public std::enable_shared_from_this<connection> {
     boost::system::error_code ec;
     const auto ep = socket_.remote_endpoint(ec);
     remote_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    accepted_ = date_time::now();
     ++open_count_;
+  }
+
+  channel_snapshot snapshot() const {
+    channel_snapshot out;
+    out.channel_id = channel_.channel_id();
+    out.remote_address = remote_;
+    out.state = closed_ || channel_.closing() ? "closing" : channel_.is_open() ? "open" : "hello";
+    out.accepted = accepted_;
+    if (channel_.is_open() || opened_) {
+      out.policy_uri = channel_.policy_uri();
+      out.mode = channel_.mode();
+      if (!channel_.client_chain().empty()) out.client_thumbprint = channel_.client_chain().front().thumbprint();
+    }
+    return out;
+  }
+
+  std::uint32_t channel_id() const { return channel_.channel_id(); }
+
+  // An administrator closes the channel: the client gets an Error message with the reason.
+  void close(status_code reason, const std::string& why) {
+    if (closed_) return;
+    channel_.abort(reason, why);
+    flush();
   }
   // Touches nothing outside itself: pending handlers may outlive the listener and are only
   // destroyed with the io_context. What the listener counts is given back in shutdown().
@@ -50,6 +74,9 @@ class connection : public std::enable_shared_from_this<connection> {
   // Every way a connection ends comes through here, while the listener still exists.
   void shutdown() {
     boost::system::error_code ignored;
+    if (!closed_ && !opened_ && options_.on_connect_result && !is_good(channel_.close_reason())) {
+      options_.on_connect_result(channel_.close_reason());
+    }
     closed_ = true;
     timer_.cancel();
     socket_.close(ignored);
@@ -74,6 +101,10 @@ class connection : public std::enable_shared_from_this<connection> {
     socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
       if (ec) return self->shutdown();
       self->channel_.receive(byte_view(self->buffer_.data(), n));
+      if (!self->opened_ && self->channel_.is_open()) {
+        self->opened_ = true;
+        if (self->options_.on_connect_result) self->options_.on_connect_result(status_code::Good);
+      }
       while (auto request = self->channel_.next_request()) {
         request_context context{self->channel_, self->remote_, self->replier(request->request_id)};
         const auto response = self->dispatcher_.handle(context, request->body);
@@ -122,6 +153,8 @@ class connection : public std::enable_shared_from_this<connection> {
   listener_options options_;
   std::atomic<std::size_t>& open_count_;
   std::string remote_;
+  date_time accepted_;
+  bool opened_ = false;  // the secure channel opened once (counted as admitted)
   std::array<std::uint8_t, 8192> buffer_{};  // one read; chunks are assembled in the channel
   std::deque<bytes> pending_;
   bool closed_ = false;
@@ -142,6 +175,7 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
           // Say why before closing, so the client does not retry blindly.
           auto refusal = std::make_shared<bytes>(
               encode_message(error_message{status_code::BadTcpNotEnoughResources, "too many connections"}));
+          if (self->options.on_connect_result) self->options.on_connect_result(status_code::BadTcpNotEnoughResources);
           auto s = std::make_shared<tcp::socket>(std::move(socket));
           asio::async_write(*s, asio::buffer(*refusal), [s, refusal](boost::system::error_code, std::size_t) {
             boost::system::error_code ignored;
@@ -251,5 +285,26 @@ unsigned short ua_listener::port() const {
 }
 
 std::size_t ua_listener::open_channels() const { return impl_->open_count; }
+
+std::vector<channel_snapshot> ua_listener::channels() const {
+  std::vector<channel_snapshot> out;
+  for (const auto& w : impl_->connections) {
+    if (auto c = w.lock()) {
+      auto snap = c->snapshot();
+      if (std::string_view(snap.state) != "closing") out.push_back(std::move(snap));
+    }
+  }
+  return out;
+}
+
+bool ua_listener::close_channel(std::uint32_t channel_id, status_code reason, const std::string& why) {
+  for (const auto& w : impl_->connections) {
+    if (auto c = w.lock(); c && c->channel_id() == channel_id) {
+      c->close(reason, why);
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace castellan::ua

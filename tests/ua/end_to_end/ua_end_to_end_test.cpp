@@ -2,6 +2,8 @@
 
 #include <boost/asio.hpp>
 
+#include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -97,6 +99,15 @@ class server_fixture {
     return o;
   }
   const session_manager& sessions() const { return *sessions_; }
+  // Runs `f` on the server's I/O thread and returns its answer (the admin API's way in).
+  template <class F>
+  auto on_io(F f) -> decltype(f()) {
+    std::promise<decltype(f())> answer;
+    boost::asio::post(io_, [&] { answer.set_value(f()); });
+    return answer.get_future().get();
+  }
+  ua_listener& listener() { return *listener_; }
+  service_dispatcher& dispatcher() { return *dispatcher_; }
 
   std::set<std::string> trusted;
 
@@ -323,6 +334,61 @@ TEST(UaEndToEnd, ConnectionsBeyondTheLimitAreTurnedAway) {
   ASSERT_TRUE(first.connect(server.options(policy_none_uri, security_mode::none)).ok());
   const auto port = static_cast<unsigned short>(std::stoi(server.url().substr(server.url().rfind(':') + 1)));
   EXPECT_EQ(read_error_reply(port), "BadTcpNotEnoughResources");
+}
+
+// What the admin API shows and does: channel snapshots, and closing a session with its channel.
+TEST(UaEndToEnd, AnAdministratorSeesAndClosesASession) {
+  server_fixture server;
+  ua_client client;
+  ASSERT_TRUE(client.connect(server.options()).ok());
+  auto created = client.create_session("e2e");
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(client.activate_user("alice", "correct horse").ok());
+  const auto channels = server.on_io([&] { return server.listener().channels(); });
+  const auto open = std::find_if(channels.begin(), channels.end(), [](const channel_snapshot& c) { return std::string(c.state) == "open"; });
+  ASSERT_NE(open, channels.end());
+  EXPECT_EQ(open->policy_uri, basic256sha256);
+  EXPECT_EQ(open->mode, security_mode::sign_and_encrypt);
+  EXPECT_EQ(open->client_thumbprint, client_pair().cert.thumbprint());
+  EXPECT_EQ(open->remote_address.rfind("127.0.0.1:", 0), 0u);
+  const auto listed = server.sessions().list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].identity.user, "alice");
+  EXPECT_EQ(listed[0].channel_id, open->channel_id);
+
+  const node_id id = created->session_id;
+  const auto closed = server.on_io([&] {
+    auto s = server.dispatcher().close_session(id);
+    if (s) server.listener().close_channel(s->channel_id, status_code::BadSessionClosed, "closed by an administrator");
+    return s;
+  });
+  ASSERT_NE(closed, nullptr);
+  EXPECT_EQ(closed->identity.user, "alice");
+  EXPECT_EQ(server.sessions().size(), 0u);
+  EXPECT_FALSE(client.read({current_time()}).ok());  // the channel is gone
+  EXPECT_EQ(server.on_io([&] { return server.dispatcher().close_session(id); }), nullptr);
+}
+
+TEST(UaEndToEnd, EveryConnectAttemptReportsItsResult) {
+  auto results = std::make_shared<std::pair<std::mutex, std::vector<status_code>>>();
+  server_fixture server([results](ua_server_config&, listener_options& o) {
+    o.on_connect_result = [results](status_code code) {
+      std::lock_guard lock(results->first);
+      results->second.push_back(code);
+    };
+  });
+  const auto count = [&](status_code code) {
+    std::lock_guard lock(results->first);
+    return std::count(results->second.begin(), results->second.end(), code);
+  };
+  ua_client admitted;
+  ASSERT_TRUE(admitted.connect(server.options()).ok());
+  server.trusted.clear();
+  ua_client refused;
+  ASSERT_FALSE(refused.connect(server.options()).ok());
+  for (int i = 0; i < 100 && count(status_code::BadCertificateUntrusted) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(count(status_code::Good), 1);
+  EXPECT_EQ(count(status_code::BadCertificateUntrusted), 1);
 }
 
 }  // namespace
