@@ -2,8 +2,8 @@
 # castellan's subscriptions and audit events driven by node-opcua's client: data changes of
 # Server_ServerStatus_CurrentTime, keep-alives, GetMonitoredItems, DeleteSubscriptions stops
 # notifications, and audit events on the Server object — a SecurityAdmin sees an
-# AuditCertificate event when another client is refused and a trust-list change when it is
-# approved, an Operator sees none. Usage: opcua_subscriptions_test.sh CASTELLAN
+# AuditCertificate event when another client is refused, a trust-list change when it is
+# approved, a device revocation and an AccessToken issued; an Operator sees none. Usage: opcua_subscriptions_test.sh CASTELLAN
 set -u
 C=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -58,6 +58,13 @@ r=$(client keepalive $S "${OPERATOR[@]}" --seconds 2)
 [ "$(field .keepalives "$r")" -ge 3 ] && [ "$(field .revised_keep_alive_count "$r")" = 3 ] && ok || bad "keep-alives: $r"
 
 # --- audit events: only for security administrators ------------------------------------------------
+# An application that will ask the AuthorizationService for an AccessToken while the
+# administrator watches (refused once, then approved, like any new client).
+AUTHZ="node $HERE/authz_peer.mjs"
+app_uri=$("$C" --json --data-dir d config show | jq -r .server.application_uri)
+"$C" --data-dir d authz rule add Operator --criteria UserName:alice >/dev/null
+timeout 60 $AUTHZ describe --url "$url" --pki pki-authz $S >/dev/null 2>&1
+"$C" --data-dir d trust approve "$("$C" --json --data-dir d trust list --state rejected | jq -r '.[0].thumbprint')" >/dev/null
 # A registered device, revoked while the administrator watches.
 "$C" --data-dir d ca create --cn "Plant CA" >/dev/null
 "$C" --data-dir d cert issue --cn sn0001 --out sn0001 >/dev/null
@@ -86,9 +93,11 @@ r=$(timeout 60 $PEER client connect --url "$url" --pki pki-stranger $S 2>/dev/nu
 [ "$(field .ok "$r")" = false ] && ok || bad "the stranger is refused: $r"
 "$C" --data-dir d trust approve "$stranger" >/dev/null
 "$C" --data-dir d device revoke "$device" >/dev/null
+r=$(timeout 60 $AUTHZ request --url "$url" --pki pki-authz $S --resource "$app_uri" "${OPERATOR[@]}" 2>/dev/null | tail -1)
+[ "$(field .ok "$r")" = true ] && ok || bad "alice gets an AccessToken: $r"
 # The audit log is followed once a second; events arrive with the next publishing cycle.
 seen_event() { for _ in $(seq 150); do grep -q "^EVENT .*$1" admin.out && return 0; sleep 0.1; done; return 1; }
-seen_event 'ns=0;i=2087' && seen_event 'ns=0;i=12561' && seen_event 'ns=2;i=27'
+seen_event 'ns=0;i=2087' && seen_event 'ns=0;i=12561' && seen_event 'ns=2;i=27' && seen_event 'ns=2;i=975'
 touch done.flag
 wait "${watchers[@]}" 2>/dev/null
 watchers=()
@@ -105,6 +114,9 @@ jq -r '.[0].Message' <<<"$approved" | grep -q "trust.approve $stranger" && ok ||
 revoked=$(jq -c '[.events[] | select(.EventType == "ns=2;i=27")]' <<<"$admin")
 jq -r '.[0].Message' <<<"$revoked" | grep -q "registry.device.revoke $device" && [ "$(jq -r '.[0].Certificate' <<<"$revoked")" -gt 300 ] \
   && ok || bad "the device revocation is a GDS CertificateRevokedAuditEvent with the certificate: $admin"
+issued=$(jq -c '[.events[] | select(.EventType == "ns=2;i=975")]' <<<"$admin")
+jq -r '.[0].Message' <<<"$issued" | grep -q "authz.access_token_issued" && [ "$(jq -r '.[0].ClientUserId' <<<"$issued")" = alice ] \
+  && ok || bad "the AccessToken issued to alice is an AccessTokenIssuedAuditEvent: $admin"
 [ "$(jq '[.events[] | select(.EventType == "ns=0;i=2071" or .EventType == "ns=0;i=2075")] | length' <<<"$admin")" -ge 2 ] && ok \
   || bad "CreateSession and ActivateSession audit events: $admin"
 [ "$(field .ok "$operator")" = true ] && [ "$(jq '.events | length' <<<"$operator")" = 0 ] && ok || bad "an Operator receives no audit event: $operator"
