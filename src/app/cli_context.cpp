@@ -1,4 +1,5 @@
 #include "app/cli_context.h"
+#include "store/open_store.h"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@ result<const config*> cli_context::cfg() {
     if (globals_.data_dir) sources.data_dir = *globals_.data_dir;
     if (globals_.config_file) sources.file = *globals_.config_file;
     sources.overrides = globals_.overrides;
+    if (globals_.store) sources.overrides.push_back("store.location=" + *globals_.store);
     auto loaded = load_config(sources);
     if (!loaded) return std::move(loaded).err();
     config_ = std::move(loaded).value();
@@ -29,7 +31,7 @@ result<store::store*> cli_context::store() {
       return make_error(status_code::BadNotFound, "no castellan data in " + (*c)->data_dir.string() +
                                                       ": run 'castellan init' first (or pass --data-dir)");
     }
-    auto s = store::open_store((*c)->store);
+    auto s = store::open_store((*c)->store, {.pool_size = (*c)->store_pool_size});
     if (!s) return std::move(s).err();
     store_ = std::move(s).value();
   }

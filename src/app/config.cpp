@@ -72,9 +72,18 @@ std::vector<config_key> build_keys() {
                     return {};
                   }});
   keys.push_back({"store.location", "string", "<data-dir>/castellan.db",
-                  "The store: a SQLite file path (postgresql:// arrives with the scale-out work).",
+                  "The store: a SQLite file path, or postgresql://USER@HOST:PORT/DB for several nodes sharing one "
+                  "database (a password is better kept in ~/.pgpass or PGPASSWORD than in this URL).",
                   [](config& c, const std::string& v) -> result<void> {
                     c.store = v;
+                    return {};
+                  }});
+  keys.push_back({"store.pool_size", "integer", "8",
+                  "PostgreSQL only: connections each node keeps for transactions and reads (one more listens for changes).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("store.pool_size", v, 1, 256);
+                    if (!n) return std::move(n).err();
+                    c.store_pool_size = static_cast<std::size_t>(*n);
                     return {};
                   }});
   keys.push_back({"trust.mode", "string", "trusted-list",

@@ -16,7 +16,7 @@ nlohmann::json config_view(const config& v) {
   return {{"data_dir", v.data_dir.string()},
           {"config_file", v.config_file.string()},
           {"server", {{"node_name", v.node_name}, {"application_uri", v.application_uri}, {"host_names", v.host_names}}},
-          {"store", {{"location", redact_url(v.store)}}},
+          {"store", {{"location", redact_url(v.store)}, {"pool_size", v.store_pool_size}}},
           {"trust",
            {{"mode", std::string(trust::validation_mode_name(v.trust.mode))},
             {"auto_reject", v.trust.auto_reject},
