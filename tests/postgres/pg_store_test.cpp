@@ -356,7 +356,7 @@ TEST_F(pg_store_test, copy_from_sqlite_is_whole_verified_and_refuses_a_full_targ
   ASSERT_TRUE(copied.ok()) << copied.err().message;
   std::int64_t total = 0;
   for (const auto& t : *copied) total += t.rows;
-  EXPECT_EQ(total, 9);
+  EXPECT_EQ(total, 8);  // 2 certificates, 1 audit record, 1 CA, 1 device, 1 client, 1 user, 1 token
   auto certs = *target->list_certificates(std::nullopt);
   ASSERT_EQ(certs.size(), 2u);
   EXPECT_EQ(certs[0].der, sample("R1", trust_state::rejected).der);
