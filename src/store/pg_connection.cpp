@@ -138,12 +138,23 @@ std::string with_parameter(const std::string& conninfo, const std::string& key, 
   return conninfo + (conninfo.empty() ? "" : " ") + key + "=" + value;
 }
 
+lease& lease::operator=(lease&& other) noexcept {
+  if (this != &other) {
+    if (pool_ != nullptr) pool_->give_back(std::move(conn_));
+    pool_ = other.pool_;
+    conn_ = std::move(other.conn_);
+    other.pool_ = nullptr;
+  }
+  return *this;
+}
+
 lease::~lease() {
   // A discarded connection comes back as null: its slot is free for a new one.
   if (pool_ != nullptr) pool_->give_back(std::move(conn_));
 }
 
-result<lease> connection_pool::acquire() {
+result<lease> connection_pool::acquire(bool* connect_failed) {
+  if (connect_failed != nullptr) *connect_failed = false;
   std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + wait_;
   for (;;) {
@@ -165,6 +176,7 @@ result<lease> connection_pool::acquire() {
         lock.lock();
         --open_;
         freed_.notify_one();
+        if (connect_failed != nullptr) *connect_failed = true;
         return pg_error(e, "connect to " + redact_conninfo(conninfo_));
       }
     }

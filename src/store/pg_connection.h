@@ -68,7 +68,7 @@ class connection_pool;
 class lease {
  public:
   lease(lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)) { other.pool_ = nullptr; }
-  lease& operator=(lease&&) = delete;
+  lease& operator=(lease&& other) noexcept;
   lease(const lease&) = delete;
   ~lease();
   pqxx::connection& operator*() { return *conn_; }
@@ -88,7 +88,9 @@ class connection_pool {
  public:
   connection_pool(std::string conninfo, std::size_t size, std::chrono::milliseconds wait = std::chrono::seconds(10))
       : conninfo_(std::move(conninfo)), size_(size == 0 ? 1 : size), wait_(wait) {}
-  result<lease> acquire();
+  // `connect_failed` (when given) tells a failed connect (the server is down or restarting)
+  // from a pool that stayed busy.
+  result<lease> acquire(bool* connect_failed = nullptr);
   const std::string& conninfo() const { return conninfo_; }
 
  private:

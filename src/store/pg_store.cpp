@@ -257,12 +257,22 @@ result<void> pg_store::migrate() {
 
 result<void> pg_store::transact(const std::function<result<void>(transaction&)>& body) {
   result<void> last = make_error(status_code::BadResourceUnavailable, "no attempt made");
+  // A server that is restarting refuses connections for a few seconds: a change waits that
+  // long (bounded) rather than fail, so the batched audit writer loses nothing to a restart.
+  const auto connect_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto connect_pause = std::chrono::milliseconds(100);
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     if (attempt > 0) {
       retries_.fetch_add(1, std::memory_order_relaxed);
       std::this_thread::sleep_for(backoff(attempt));
     }
-    auto conn = pool_.acquire();
+    bool connect_failed = false;
+    auto conn = pool_.acquire(&connect_failed);
+    while (!conn && connect_failed && std::chrono::steady_clock::now() + connect_pause < connect_deadline) {
+      std::this_thread::sleep_for(connect_pause);
+      connect_pause = std::min(connect_pause * 2, std::chrono::milliseconds(1000));
+      conn = pool_.acquire(&connect_failed);
+    }
     if (!conn) return std::move(conn).err();
     pg::tx_state state;
     std::uint64_t trust_revision = 0;

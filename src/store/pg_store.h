@@ -16,7 +16,7 @@ namespace castellan::store {
 
 struct pg_options {
   std::size_t pool_size = 8;
-  int max_attempts = 8;  // of one transaction, when it loses serialization races
+  int max_attempts = 10;  // of one transaction, when it loses serialization races
   bool listen = true;    // run the change feed (a one-shot CLI command does not need it)
 };
 

@@ -228,7 +228,7 @@ TEST_F(pg_store_test, concurrent_writers_retry_serialization_failures_and_lose_n
   auto a = open_node();
   auto b = open_node();
   ASSERT_TRUE(a->transact([](transaction& tx) { return tx.put_certificate(sample("CC", trust_state::rejected)); }).ok());
-  // Read-modify-write of one row from two nodes, four threads each: SERIALIZABLE makes the
+  // Read-modify-write of one row from two nodes, two threads each: SERIALIZABLE makes the
   // losers fail with 40001, and transact runs them again.
   auto bump = [](pg_store& s, int times) {
     for (int i = 0; i < times; ++i) {
@@ -243,9 +243,9 @@ TEST_F(pg_store_test, concurrent_writers_retry_serialization_failures_and_lose_n
     }
   };
   std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back(bump, std::ref(*a), 10);
-    threads.emplace_back(bump, std::ref(*b), 10);
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back(bump, std::ref(*a), 20);
+    threads.emplace_back(bump, std::ref(*b), 20);
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ((**a->find_certificate("CC")).attempts, 80);
