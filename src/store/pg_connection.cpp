@@ -194,8 +194,12 @@ void connection_pool::give_back(std::unique_ptr<pqxx::connection> conn) {
     idle_.push_back(std::move(conn));
   } else {
     --open_;
+    // A broken connection usually means the server restarted or the network failed: the idle
+    // ones are as stale. Close them now rather than let each next caller find out in turn.
+    open_ -= idle_.size();
+    idle_.clear();
   }
-  freed_.notify_one();
+  freed_.notify_all();
 }
 
 }  // namespace castellan::store::pg

@@ -130,6 +130,22 @@ code=$(api a POST /api/v1/devices/$pump1/revoke); t0=$(ms)
 until_enforced "revocation of a device" refused_on_b pump1
 grep -q BadCertificateRevoked dev.json && ok || bad "B names the revocation: $(cat dev.json)"
 
+# 1c. Users: an API token issued on A works on B; revoked on A, B refuses it.
+[ "$(api a POST /api/v1/tokens -H 'Content-Type: application/json' --data '{"roles":["SecurityAdmin"],"description":"cross-node"}')" = 201 ] \
+  && ok || bad "token on A: $(cat api.json)"
+tok=$(jq -r .token api.json); tok_id=$(jq -r .id api.json)
+me_on_b() { curl -s -o me.json -w '%{http_code}' --max-time 10 -k -H "Authorization: Bearer $tok" "https://127.0.0.1:$b_admin/api/v1/me"; }
+[ "$(me_on_b)" = 200 ] && ok || bad "A's token accepted on B: $(cat me.json)"
+code=$(api a DELETE "/api/v1/tokens/$tok_id"); t0=$(ms)
+[ "$code" = 200 ] && ok || bad "revoke the token on A: $(cat api.json)"
+token_refused_on_b() { [ "$(me_on_b)" = 401 ]; }
+until_enforced "revocation of an API token" token_refused_on_b
+
+# The store as an operator checks it, with the same URL the nodes use.
+"$C" --store "$PG_URL" store check > check.txt 2>&1 && grep -q ": ok" check.txt && ok || bad "store check: $(cat check.txt)"
+"$C" --store "$PG_URL" store migrate > migrate.txt 2>&1 && grep -q "schema version 3" migrate.txt && ok || bad "store migrate: $(cat migrate.txt)"
+grep -q "$PG_PASSWORD" check.txt migrate.txt && bad "store check/migrate printed the password" || ok
+
 # 2. PostgreSQL restarts: node B's listener reconnects, then enforces changes again.
 pg_restart && ok || bad "PostgreSQL restart"
 for _ in $(seq 100); do grep -q "listening again" b.log && break; sleep 0.05; done
