@@ -1,15 +1,12 @@
 #include "app/config_view.h"
 
+#include "store/pg_connection.h"
+
 namespace castellan::app {
 
 std::string redact_url(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto at = url.find('@', scheme + 3);
-  if (at == std::string::npos) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  // user:password@ in URLs and password=… in libpq key=value strings alike.
+  return store::pg::redact_conninfo(url);
 }
 
 nlohmann::json config_view(const config& v) {
