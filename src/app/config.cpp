@@ -1,5 +1,7 @@
 #include "app/config.h"
 
+#include "store/pg_store.h"
+
 #include <unistd.h>
 
 #include <toml++/toml.h>
@@ -433,6 +435,27 @@ result<config> load_config(const config_sources& sources) {
   return c;
 }
 
+namespace {
+
+// postgresql://user:secret@host/db → postgresql://user@host/db (a URL's password parameter too).
+std::string url_without_password(const std::string& url) {
+  std::string out = url;
+  if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+    const auto at = out.find('@', scheme + 3);
+    const auto colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) out.erase(colon, at - colon);
+  }
+  if (const auto p = out.find("password="); p != std::string::npos && p > 0 && (out[p - 1] == '?' || out[p - 1] == '&')) {
+    auto end = out.find('&', p);
+    out.erase(out[p - 1] == '?' && end != std::string::npos ? p : p - 1,
+              end == std::string::npos ? std::string::npos : end - p + (out[p - 1] == '?' ? 1 : 0));
+    if (!out.empty() && out.back() == '?') out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string default_config_toml(const config& c) {
   std::string out = "# castellan configuration. Environment variables CASTELLAN_<SECTION>_<KEY> and\n"
                     "# `--set section.key=value` override what is written here.\n";
@@ -449,6 +472,13 @@ std::string default_config_toml(const config& c) {
     if (name == "server.application_uri") {
       value = "\"" + c.application_uri + "\"";
       out += name.substr(sec.size() + 1) + " = " + value + "\n";
+      continue;
+    }
+    if (name == "store.location" && store::is_postgresql_location(c.store)) {
+      // A node initialised on PostgreSQL must not fall back to a local SQLite file when started
+      // without --store; the password stays out of the file (~/.pgpass or PGPASSWORD).
+      out += "# the password, if any, is not written here: use ~/.pgpass, PGPASSWORD or CASTELLAN_STORE_LOCATION\n";
+      out += "location = \"" + url_without_password(c.store) + "\"\n";
       continue;
     }
     out += "# " + name.substr(sec.size() + 1) + " = (default: " + k.default_text + ")\n";

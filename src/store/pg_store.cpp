@@ -199,7 +199,9 @@ bool is_postgresql_location(const std::string& location) {
 result<std::unique_ptr<pg_store>> pg_store::open(const std::string& conninfo, const pg_options& options) {
   std::unique_ptr<pg_store> s(new pg_store(conninfo, options));
   if (auto r = s->migrate(); !r) {
-    return make_error(r.err().code, s->describe() + ": " + r.err().message);
+    // Name the store once: a failed connect already does.
+    const bool named = r.err().message.find(s->describe()) != std::string::npos;
+    return make_error(r.err().code, named ? r.err().message : s->describe() + ": " + r.err().message);
   }
   if (options.listen) {
     s->feed_.start(std::chrono::seconds(2));
