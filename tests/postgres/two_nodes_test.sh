@@ -45,14 +45,15 @@ grep -q "$PG_PASSWORD" init-a.txt init-b.txt && bad "init printed the store pass
 "$C" --data-dir a --store "$PG_URL" ca create --cn "Fleet CA" > /dev/null || bad "ca create"
 
 start_node() {  # start_node NAME DATA_DIR → sets the pid variable node_NAME, ports in NAME_admin / NAME_mtls
-  local name=$1 dir=$2 admin mtls
-  admin=$(free_port); mtls=$(free_port)
+  local name=$1 dir=$2 admin mtls ua
+  admin=$(free_port); mtls=$(free_port); ua=$(free_port)
   "$C" --data-dir "$dir" --store "$PG_URL" --set server.node_name="node-$name" --set admin.listen=127.0.0.1:$admin \
-    --set device.mtls_listen=127.0.0.1:$mtls --set ua.listen=off --set registry.signup_rate=0 serve >> "$name.log" 2>&1 &
+    --set device.mtls_listen=127.0.0.1:$mtls --set ua.listen=127.0.0.1:$ua --set ua.allow_anonymous=true \
+    --set registry.signup_rate=0 serve >> "$name.log" 2>&1 &
   eval "node_$name=$!"
-  eval "${name}_admin=$admin; ${name}_mtls=$mtls"
+  eval "${name}_admin=$admin; ${name}_mtls=$mtls; ${name}_ua=$ua"
   for _ in $(seq 200); do
-    grep -q "admin HTTPS API" "$name.log" && grep -q "device mTLS endpoint" "$name.log" && return 0
+    grep -q "admin HTTPS API" "$name.log" && grep -q "device mTLS endpoint" "$name.log" && grep -q "OPC UA server" "$name.log" && return 0
     sleep 0.05
   done
   return 1
@@ -112,7 +113,26 @@ code=$(api a POST /api/v1/trust/certificates/$app/approve); t0=$(ms)
 is_good_on_b() { [ "$(verify_on b)" = Good ]; }
 until_enforced "approval of a rejected certificate" is_good_on_b
 
-# 1b. Registry: a device of a CA that needs approval waits; activation on A admits it on B.
+# 1b. OPC UA, the classic workflow across nodes: a node-opcua client refused by node B is parked
+# in the shared rejected list; approved through node A's admin API, it connects to node B.
+peer="$here/../ua/interop/ua_peer.mjs"
+if [ -d "$here/../ua/interop/node_modules/node-opcua-client" ]; then
+  ua_b() { timeout 60 node "$peer" client connect --url "opc.tcp://127.0.0.1:$b_ua" --pki pki-client \
+             --policy Basic256Sha256 --mode SignAndEncrypt 2>/dev/null | tail -1; }
+  r=$(ua_b)
+  [ "$(jq -r .ok <<<"$r")" = false ] && ok || bad "an unknown OPC UA client is refused by B: $r"
+  [ "$(api a GET "/api/v1/trust/certificates?state=rejected")" = 200 ] && ok || bad "rejected list on A"
+  ua_client=$(jq -r '[.[] | select(.thumbprint != "'"$app"'")][0].thumbprint // empty' api.json 2>/dev/null)
+  [ -z "$ua_client" ] && ua_client=$(jq -r '[.items[]? | select(.thumbprint != "'"$app"'")][0].thumbprint // empty' api.json)
+  [ -n "$ua_client" ] && ok || bad "node A lists the certificate node B parked: $(head -c 300 api.json)"
+  [ "$(api a POST "/api/v1/trust/certificates/$ua_client/approve")" = 200 ] && ok || bad "approve the OPC UA client on A: $(cat api.json)"
+  r=$(ua_b)
+  [ "$(jq -r .ok <<<"$r")" = true ] && ok || bad "approved on A, the OPC UA client connects to B: $r"
+else
+  echo "SKIP (OPC UA part): node-opcua is not installed in tests/ua/interop (make deps)"
+fi
+
+# 1c. Registry: a device of a CA that needs approval waits; activation on A admits it on B.
 "$C" --data-dir a --store "$PG_URL" cert issue --cn pump-1 --out pump1 > /dev/null || bad "cert issue"
 "$C" --data-dir a --store "$PG_URL" cert issue --cn pump-2 --out pump2 > /dev/null || bad "cert issue"
 [ "$(device b pump1)" = 200 ] && ok || bad "pump-1 admitted on B: $(cat dev.json)"
@@ -131,7 +151,7 @@ code=$(api a POST /api/v1/devices/$pump1/revoke); t0=$(ms)
 until_enforced "revocation of a device" refused_on_b pump1
 grep -q BadCertificateRevoked dev.json && ok || bad "B names the revocation: $(cat dev.json)"
 
-# 1c. Users: an API token issued on A works on B; revoked on A, B refuses it.
+# 1d. Users: an API token issued on A works on B; revoked on A, B refuses it.
 [ "$(api a POST /api/v1/tokens -H 'Content-Type: application/json' --data '{"roles":["SecurityAdmin"],"description":"cross-node"}')" = 201 ] \
   && ok || bad "token on A: $(cat api.json)"
 tok=$(jq -r .token api.json); tok_id=$(jq -r .id api.json)
