@@ -221,7 +221,7 @@ grep -q "counts verified" copy.txt && ok || bad "copy reports verified counts: $
 grep -q "$PG_PASSWORD" copy.txt && bad "store copy printed the password" || ok
 "$C" --data-dir lite store copy --to "$COPY_URL" > copy2.txt 2>&1 && bad "a second copy into a non-empty database was not refused" || ok
 grep -q "BadInvalidState" copy2.txt && grep -q -- "--force" copy2.txt && ok || bad "refusal names --force: $(cat copy2.txt)"
-"$C" --data-dir lite store copy --to "$COPY_URL" --force > /dev/null 2>&1 && ok || bad "store copy --force"
+"$C" store copy --from sqlite:lite/castellan.db --to "$COPY_URL" --force > /dev/null 2>&1 && ok || bad "store copy --from sqlite:PATH --force"
 # The same data directory served from SQLite, then from the copy: the API answers alike.
 paths=("/api/v1/devices?limit=100" "/api/v1/cas" "/api/v1/trust/certificates" "/api/v1/users" "/api/v1/tokens")
 serve_lite() {  # serve_lite LOG [--store URL] → node_c, ready
