@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "app/own_certificate.h"
+#include "authz/authorization_service.h"
 #include "registry/registry_service.h"
 #include "trust/trust_service.h"
 #include "ua/server/service_dispatcher.h"
@@ -18,7 +19,8 @@ class opcua_edge {
   // `registry` may be null (registry disabled); with ua.registry_gate it must not be.
   static result<std::unique_ptr<opcua_edge>> start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                    registry::registry_service* registry, const key_pair& own,
-                                                   ua::identity_checks identities);
+                                                   ua::identity_checks identities,
+                                                   authz::authorization_service* authorization = nullptr);
   ~opcua_edge();
   void stop();
   unsigned short port() const;

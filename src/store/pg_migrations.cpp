@@ -218,10 +218,51 @@ CREATE TRIGGER api_tokens_feed AFTER UPDATE OR DELETE ON api_tokens
   FOR EACH ROW EXECUTE FUNCTION castellan_users_changed();
 )sql";
 
+constexpr std::string_view k_v4_authz = R"sql(
+-- The authorization service (OPC UA Part 12 §9), as in SQLite's version 4.
+CREATE TABLE authz_services (
+  name               TEXT COLLATE "C" PRIMARY KEY,
+  service_uri        TEXT COLLATE "C" NOT NULL UNIQUE,
+  algorithm          TEXT COLLATE "C" NOT NULL,
+  key_file           TEXT COLLATE "C" NOT NULL,
+  certificate_file   TEXT COLLATE "C" NOT NULL,
+  token_lifetime_s   BIGINT NOT NULL,
+  refresh_lifetime_s BIGINT NOT NULL,
+  resources          TEXT COLLATE "C" NOT NULL,  -- ResourceIds, one per line
+  created_at         BIGINT NOT NULL
+);
+
+CREATE TABLE authz_rules (
+  id            BIGSERIAL PRIMARY KEY,
+  role          TEXT COLLATE "C" NOT NULL,
+  criteria_type BIGINT NOT NULL,  -- IdentityCriteriaType, Part 18
+  criteria      TEXT COLLATE "C" NOT NULL,
+  created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE authz_refresh_tokens (
+  id                     TEXT COLLATE "C" PRIMARY KEY,
+  secret_sha256          TEXT COLLATE "C" NOT NULL,
+  service                TEXT COLLATE "C" NOT NULL,
+  subject                TEXT COLLATE "C" NOT NULL,
+  identity_kind          TEXT COLLATE "C" NOT NULL,
+  roles                  TEXT COLLATE "C" NOT NULL,
+  resource               TEXT COLLATE "C" NOT NULL,
+  client_thumbprint      TEXT COLLATE "C" NOT NULL,
+  client_application_uri TEXT COLLATE "C" NOT NULL,
+  issued_at              BIGINT NOT NULL,
+  expires_at             BIGINT NOT NULL,
+  used_at                BIGINT,
+  revoked_at             BIGINT
+);
+CREATE INDEX authz_refresh_tokens_by_subject ON authz_refresh_tokens (subject, issued_at);
+)sql";
+
 constexpr sqlite::migration k_migrations[] = {
     {1, "trust lists, CRLs, audit log", k_v1},
     {2, "device registry: CAs, devices, associated clients", k_v2_registry},
     {3, "users, roles and API tokens", k_v3_users},
+    {4, "authorization service: services, identity mapping rules, refresh tokens", k_v4_authz},
 };
 
 }  // namespace

@@ -74,10 +74,11 @@ std::optional<certificate_record> query_certificate(pqxx::transaction_base& tx, 
 class pg_transaction final : public transaction {
  public:
   pg_transaction(pqxx::transaction_base& tx, pg::tx_state& state)
-      : tx_(tx), state_(state), registry_(tx, state), users_(tx, state) {}
+      : tx_(tx), state_(state), registry_(tx, state), users_(tx, state), authz_(tx, state) {}
 
   registry_transaction& registry() override { return registry_; }
   users_transaction& users() override { return users_; }
+  authz_transaction& authz() override { return authz_; }
 
   result<std::optional<certificate_record>> find_certificate(const std::string& thumbprint) override {
     return guarded(state_, "find certificate", [&]() -> result<std::optional<certificate_record>> {
@@ -179,6 +180,7 @@ class pg_transaction final : public transaction {
   pg::tx_state& state_;
   pg::registry_tx registry_;
   pg::users_tx users_;
+  pg::authz_tx authz_;
 };
 
 // Bounded, jittered pauses between attempts of a transaction that lost a race: 2, 4, 8 … ms,
@@ -412,7 +414,8 @@ result<std::string> pg_store::integrity_check() {
   return pg::with_connection(pool_, "integrity check", [&](pqxx::nontransaction& tx) -> result<std::string> {
     std::string problems;
     for (const char* table : {"meta", "certificates", "crls", "audit", "registry_cas", "registry_devices",
-                              "registry_device_clients", "registry_codes", "users", "api_tokens"}) {
+                              "registry_device_clients", "registry_codes", "users", "api_tokens", "authz_services",
+                              "authz_rules", "authz_refresh_tokens"}) {
       const auto rows = exec(tx, "SELECT to_regclass($1) IS NOT NULL", {pg::text(table)});
       if (rows.empty() || !pg::as_bool(rows[0][0])) problems += std::string(problems.empty() ? "" : "; ") + "table " + table + " is missing";
     }

@@ -89,6 +89,33 @@ class users_reads final : public users_reader {
   connection_pool& pool_;
 };
 
+class authz_tx final : public authz_transaction {
+ public:
+  authz_tx(pqxx::transaction_base& tx, tx_state& state) : tx_(tx), state_(state) {}
+  result<bool> insert_service(const authz_service_record& service) override;
+  result<std::int64_t> insert_rule(const authz_rule_record& rule) override;
+  result<bool> delete_rule(std::int64_t id) override;
+  result<std::optional<refresh_token_record>> find_refresh_token(const std::string& id) override;
+  result<void> insert_refresh_token(const refresh_token_record& token) override;
+  result<bool> use_refresh_token(const std::string& id, sys_time when) override;
+  result<std::size_t> revoke_refresh_tokens(const std::string& id, const std::string& subject, sys_time when) override;
+
+ private:
+  pqxx::transaction_base& tx_;
+  tx_state& state_;
+};
+
+class authz_reads final : public authz_reader {
+ public:
+  explicit authz_reads(connection_pool& pool) : pool_(pool) {}
+  result<std::vector<authz_service_record>> list_services() override;
+  result<std::vector<authz_rule_record>> list_rules() override;
+  result<std::vector<refresh_token_record>> list_refresh_tokens(const std::string& subject) override;
+
+ private:
+  connection_pool& pool_;
+};
+
 }  // namespace pg
 
 class pg_store final : public store {
@@ -107,6 +134,7 @@ class pg_store final : public store {
   result<std::uint64_t> trust_revision() override;
   registry_reader& registry() override { return registry_; }
   users_reader& users() override { return users_; }
+  authz_reader& authz() override { return authz_; }
   int schema_version() override;
   std::string describe() const override;
   // Structural checks PostgreSQL cannot do for us: every table castellan needs is there and
@@ -120,7 +148,7 @@ class pg_store final : public store {
 
  private:
   pg_store(const std::string& conninfo, const pg_options& options)
-      : options_(options), pool_(conninfo, options.pool_size), feed_(conninfo), registry_(pool_, feed_), users_(pool_) {}
+      : options_(options), pool_(conninfo, options.pool_size), feed_(conninfo), registry_(pool_, feed_), users_(pool_), authz_(pool_) {}
   result<void> migrate();
 
   pg_options options_;
@@ -128,6 +156,7 @@ class pg_store final : public store {
   pg::change_feed feed_;
   pg::registry_reads registry_;
   pg::users_reads users_;
+  pg::authz_reads authz_;
   std::atomic<std::uint64_t> retries_{0};
 };
 

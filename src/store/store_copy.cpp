@@ -29,6 +29,12 @@ constexpr table_spec k_tables[] = {
     {"registry_codes", "code, expires_at"},
     {"users", "name, password_hash, roles, created_at, password_changed_at, last_login"},
     {"api_tokens", "id, user_name, secret_sha256, roles, description, created_at, expires_at, revoked_at"},
+    {"authz_services",
+     "name, service_uri, algorithm, key_file, certificate_file, token_lifetime_s, refresh_lifetime_s, resources, created_at"},
+    {"authz_rules", "id, role, criteria_type, criteria, created_at"},
+    {"authz_refresh_tokens",
+     "id, secret_sha256, service, subject, identity_kind, roles, resource, client_thumbprint, client_application_uri, "
+     "issued_at, expires_at, used_at, revoked_at"},
 };
 
 std::size_t column_count(const char* columns) {
@@ -131,9 +137,12 @@ result<std::vector<copied_table>> copy_sqlite_to_postgresql(const std::filesyste
       }
       report.push_back({t.name, copied});
     }
-    // New audit records continue after the copied ones.
-    tx.exec("SELECT setval(pg_get_serial_sequence('audit', 'id'), GREATEST((SELECT max(id) FROM audit), 1), "
-            "(SELECT max(id) FROM audit) IS NOT NULL)");
+    // New audit records and rules continue after the copied ones.
+    for (const char* table : {"audit", "authz_rules"}) {
+      const std::string t = table;
+      tx.exec("SELECT setval(pg_get_serial_sequence('" + t + "', 'id'), GREATEST((SELECT max(id) FROM " + t + "), 1), (SELECT max(id) FROM " +
+              t + ") IS NOT NULL)");
+    }
     tx.commit();
   } catch (const std::exception& e) {
     if (pg::is_connection_lost(e)) conn->discard();

@@ -29,6 +29,7 @@ struct session {
   std::string name;
   std::string client_application_uri;
   bytes client_certificate;  // DER leaf, may be empty with policy None
+  std::string client_thumbprint;  // its SHA-1, upper hex ("" without one)
   std::uint32_t channel_id = 0;
   double timeout_ms = 0;
   date_time created;
