@@ -48,16 +48,18 @@ class console_routes_test : public ::testing::Test {
     auto t = users_->create_token("olga", {"Observer"}, 1h, "script", {"test", "local"});
     ASSERT_TRUE(t);
     observer_ = "Bearer " + t->token;
-    api_ = std::make_unique<admin_api>(admin_services{*store_, *trust_, *users_, nullptr, clock_, metrics_,
-                                                      [] {
-                                                        return json{{"trust",
-                                                                     {{"mode", "trusted-list"},
-                                                                      {"auto_reject", true},
-                                                                      {"max_rejected", 1000},
-                                                                      {"require_crl", false},
-                                                                      {"system_ca_file", "/etc/ssl/x.pem"}}}};
-                                                      },
-                                                      {}, {}, [] { return json{{"opcua_channels", 3}}; }});
+    admin_services services{*store_, *trust_, *users_, nullptr, clock_, metrics_,
+                            [] {
+                              return json{{"trust",
+                                           {{"mode", "trusted-list"},
+                                            {"auto_reject", true},
+                                            {"max_rejected", 1000},
+                                            {"require_crl", false},
+                                            {"system_ca_file", "/etc/ssl/x.pem"}}}};
+                            },
+                            {}, {}};
+    services.connections = [] { return json{{"opcua_channels", 3}}; };
+    api_ = std::make_unique<admin_api>(std::move(services));
   }
 
   response go(const std::string& method, const std::string& target, const std::string& auth) {
