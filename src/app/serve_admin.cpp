@@ -6,7 +6,10 @@
 
 #include <mutex>
 
+#include "app/authz_services.h"
 #include "app/config_view.h"
+#include "core/files.h"
+#include "pki/encoding.h"
 
 namespace castellan::app {
 namespace {
@@ -80,6 +83,32 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
     nlohmann::json j = edges ? edges() : nlohmann::json::object();
     if (self->server_) j["admin_https"] = self->server_->connections();
     return j;
+  };
+  // The authorization service's admin routes: creating a service places its key and
+  // certificate in the data directory, as `castellan authz service add` does.
+  api_services.node_name = c.node_name;
+  auto shared_config = std::make_shared<const config>(c);
+  api_services.authz.add_service = [shared_config, store = &services.store, clk = &services.clock](
+                                       const http::authz_service_spec& spec, const trust::actor& who) {
+    new_authz_service n;
+    n.name = spec.name;
+    n.service_uri = spec.service_uri;
+    if (!spec.algorithm.empty()) n.algorithm = spec.algorithm;
+    n.resources = spec.resources;
+    if (spec.token_lifetime_s != 0) n.token_lifetime_s = spec.token_lifetime_s;
+    if (spec.refresh_lifetime_s != 0) n.refresh_lifetime_s = spec.refresh_lifetime_s;
+    return create_authz_service(*shared_config, *store, *clk, n, who.name);
+  };
+  api_services.authz.certificate = [shared_config](const store::authz_service_record& r)
+      -> result<std::pair<std::string, std::string>> {
+    // The certificate file only: the signing key stays where it is.
+    const auto path = shared_config->data_dir / r.certificate_file;
+    auto data = read_file(path);
+    if (!data) return make_error(data.code(), "AuthorizationService " + r.name + ": " + data.err().message);
+    auto certs = pki::parse_certificates(*data, path.string());
+    if (!certs) return make_error(certs.code(), "AuthorizationService " + r.name + ": " + certs.err().message);
+    if (certs->empty()) return make_error(status_code::BadCertificateInvalid, "AuthorizationService " + r.name + ": no certificate in " + path.string());
+    return std::pair{pki::to_pem_bundle(*certs), certs->front().thumbprint()};
   };
   edge->api_ = std::make_unique<http::admin_api>(std::move(api_services));
   http::server_options options;

@@ -43,6 +43,7 @@ admin_api::admin_api(admin_services services) : s_(std::move(services)) {
   add_live_routes(router_, s_);
   add_registry_routes(router_, s_);
   add_console_routes(router_, s_);
+  add_authz_routes(router_, s_);
   // The document is served from the table itself.
   const router* table = &router_;
   router_.add(route{"GET", "/api/v1/openapi.json", users::role::anonymous, "operations",

@@ -21,6 +21,26 @@
 
 namespace castellan::http {
 
+// A new AuthorizationService as the API asks for it (POST /api/v1/authz/services); empty or
+// zero fields take the defaults of `castellan authz service add`.
+struct authz_service_spec {
+  std::string name;
+  std::string service_uri;
+  std::string algorithm;
+  std::vector<std::string> resources;
+  std::int64_t token_lifetime_s = 0;
+  std::int64_t refresh_lifetime_s = 0;
+};
+
+// What the authorization service's routes need from the app: services own files in the data
+// directory (signing key 0600, ServiceCertificate), which only the app knows how to place.
+struct authz_admin {
+  // Validates, creates the key and certificate, and stores the record with its audit entry.
+  std::function<result<store::authz_service_record>(const authz_service_spec&, const trust::actor&)> add_service;
+  // The ServiceCertificate of a service: its PEM and SHA-1 thumbprint.
+  std::function<result<std::pair<std::string, std::string>>(const store::authz_service_record&)> certificate;
+};
+
 struct admin_services {
   store::store& store;
   trust::trust_service& trust;
@@ -42,6 +62,9 @@ struct admin_services {
   std::function<nlohmann::json()> connections = {};
   // The web console's files, served at / (null: no console, / answers 404).
   std::shared_ptr<const static_site> console = nullptr;
+  // The authorization service's admin side (null functions: those routes answer BadNotSupported).
+  authz_admin authz = {};
+  std::string node_name = "";  // the node of the audit records the routes write themselves
 };
 
 class admin_api {
@@ -69,6 +92,7 @@ void add_config_routes(router& r, admin_services& s);    // configuration (read,
 void add_live_routes(router& r, admin_services& s);      // OPC UA sessions, connections
 void add_registry_routes(router& r, admin_services& s);  // CAs and devices
 void add_console_routes(router& r, admin_services& s);   // console session, changes, dashboard
+void add_authz_routes(router& r, admin_services& s);     // AuthorizationServices, rules, refresh tokens
 
 // The OpenAPI 3.0 document for a route table.
 nlohmann::json openapi_document(const router& r);

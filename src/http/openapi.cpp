@@ -106,6 +106,41 @@ json schemas() {
   s["DevicePage"] = object({{"items", {{"type", "array"}, {"items", ref("Device")}}},
                             {"total", {{"type", "integer"}}},
                             {"total_exact", {{"type", "boolean"}}}});
+  // The authorization service (routes_authz.cpp).
+  s["AuthzService"] = object({{"name", str()},
+                              {"service_uri", str("the iss of its tokens")},
+                              {"algorithm", str("ES256, RS256 or PS256")},
+                              {"token_lifetime_s", {{"type", "integer"}}},
+                              {"refresh_lifetime_s", {{"type", "integer"}}},
+                              {"resources", strings()},
+                              {"created_at", str()},
+                              {"certificate_thumbprint", nullable_str()},
+                              {"certificate_pem", str("the ServiceCertificate (one service only)")}});
+  s["AuthzRule"] = object({{"id", {{"type", "integer"}}},
+                           {"role", str()},
+                           {"criteria_type", str("UserName, Thumbprint, Role, GroupId, Anonymous, AuthenticatedUser, Application, X509Subject, TrustedApplication")},
+                           {"criteria", str()},
+                           {"created_at", str()}});
+  s["RefreshToken"] = object({{"id", str()},
+                              {"service", str()},
+                              {"subject", str()},
+                              {"identity", str()},
+                              {"roles", strings()},
+                              {"resource", str()},
+                              {"client_application_uri", str()},
+                              {"client_thumbprint", str()},
+                              {"issued_at", str()},
+                              {"expires_at", str()},
+                              {"used_at", nullable_str()},
+                              {"revoked_at", nullable_str()},
+                              {"state", {{"type", "string"}, {"enum", {"active", "used", "expired", "revoked"}}}}});
+  s["Revoked"] = object({{"revoked", {{"type", "integer"}}}});
+  s["TokenRequest"] = {{"allOf", {ref("AuditRecord"), object({{"application", nullable_str()},
+                                                               {"service", nullable_str()},
+                                                               {"roles_requested", strings()},
+                                                               {"roles_granted", strings()}})}}};
+  s["TokenRequestPage"] = object({{"items", {{"type", "array"}, {"items", ref("TokenRequest")}}},
+                                  {"next", {{"type", "string"}, {"nullable", true}, {"description", "pass as ?after= for the next page"}}}});
   // The web console's own routes (routes_console.cpp).
   s["Changes"] = object({{"cursor", str("the newest audit record's id: pass it as ?since= next time")},
                          {"areas", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "trust, registry, user, …: what changed"}}},
@@ -187,6 +222,9 @@ json operation(const route& r) {
           {"summary", r.summary},
           {"tags", {r.tag}},
           {"x-castellan-role", std::string(users::role_name(r.role))}};
+  // Every role that grants the route (x-castellan-role names the first, for older readers).
+  op["x-castellan-roles"] = r.or_role ? json::array({std::string(users::role_name(r.role)), std::string(users::role_name(*r.or_role))})
+                                      : json::array({std::string(users::role_name(r.role))});
   op["security"] = r.role == users::role::anonymous ? json::array() : json::array({{{"bearer", json::array()}}, {{"basic", json::array()}}});
   json parameters = json::array();
   for (std::size_t open = r.pattern.find('{'); open != std::string::npos; open = r.pattern.find('{', open + 1)) {

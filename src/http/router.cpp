@@ -232,9 +232,11 @@ response router::dispatch(const request& req, const peer& from, const authentica
                                code == status_code::BadIdentityTokenRejected || code == status_code::BadTooManyOperations;
       return credentials ? unauthorized(who.err()) : error_reply(who.err());
     }
-    if (!who->has(r.role)) {
+    if (!r.allows(*who)) {
+      const std::string needed = std::string(users::role_name(r.role)) +
+                                 (r.or_role ? " or " + std::string(users::role_name(*r.or_role)) : std::string());
       return error_response(403, status_code::BadUserAccessDenied,
-                            matched + " needs the role " + std::string(users::role_name(r.role)) + "; " + who->actor_name() +
+                            matched + " needs the role " + needed + "; " + who->actor_name() +
                                 " holds " + list_names(who->roles));
     }
     c.who = std::move(who).value();

@@ -70,6 +70,10 @@ struct route {
   bool response_array = false;        // an array of response_schema
   std::string response_media = "application/json";
   unsigned success = 200;
+  // A second role that also grants this route (Part 12 lets SecurityAdmin and
+  // AuthorizationServiceAdmin both read the authorization service's state).
+  std::optional<users::role> or_role = std::nullopt;
+  bool allows(const users::identity& who) const { return who.has(role) || (or_role && who.has(*or_role)); }
 };
 
 // Authenticates an Authorization header value.

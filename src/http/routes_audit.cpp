@@ -1,5 +1,6 @@
 // The audit log over REST: filtered, paged newest first with a cursor, and exported as JSON
-// lines. Read-only: the log is append-only down to the database.
+// lines. Read-only: the log is append-only down to the database. AuthorizationServiceAdmin
+// reads the authorization service's records (authz.*) only.
 #include "http/admin_api.h"
 #include "views/json_views.h"
 
@@ -39,8 +40,23 @@ result<std::int64_t> number_query(const call& c, const char* name, std::int64_t 
   return n;
 }
 
+// Part 12 gives the authorization service's records (authz.*) to SecurityAdmin and
+// AuthorizationServiceAdmin; the rest of the log stays SecurityAdmin's. An
+// AuthorizationServiceAdmin's query is narrowed to authz.*, and one outside it refused.
+result<std::string> action_for(const call& c) {
+  std::string action = c.query_or("action");
+  if (!c.who || c.who->has(role::security_admin)) return action;
+  if (action.empty()) return std::string("authz.");
+  if (action.rfind("authz.", 0) != 0 && action != "authz") {
+    return make_error(status_code::BadUserAccessDenied, "AuthorizationServiceAdmin reads the authz.* audit records only");
+  }
+  return action == "authz" ? std::string("authz.") : action;
+}
+
 result<store::audit_filter> filter_from(const call& c) {
   store::audit_filter f;
+  auto action = action_for(c);
+  if (!action) return std::move(action).err();
   auto since = time_query(c, "since");
   if (!since) return std::move(since).err();
   auto until = time_query(c, "until");
@@ -48,7 +64,7 @@ result<store::audit_filter> filter_from(const call& c) {
   f.since = *since;
   f.until = *until;
   f.actor = c.query_or("actor");
-  f.action = c.query_or("action");
+  f.action = *action;
   f.target = c.query_or("target");
   f.result = c.query_or("result");
   return f;
@@ -89,7 +105,7 @@ void add_audit_routes(router& r, admin_services& s) {
                 const bool full = rows->size() == f->limit;
                 return json_reply({{"items", items}, {"next", full ? nlohmann::json(std::to_string(rows->back().id)) : nlohmann::json()}});
               },
-              page_params, body_kind::none, {}, "AuditPage"});
+              page_params, body_kind::none, {}, "AuditPage", false, "application/json", 200, role::authorization_service_admin});
   r.add(route{"GET", "/api/v1/audit/export", role::security_admin, "audit",
               "The matching audit records as JSON lines (newest first, at most 100000; X-Castellan-Truncated says when cut)",
               [&s](call& c) -> result<response> {
@@ -119,7 +135,7 @@ void add_audit_routes(router& r, admin_services& s) {
                 if (truncated) res.headers.emplace_back("X-Castellan-Truncated", "true");
                 return res;
               },
-              filter_params(), body_kind::none, {}, "", false, "application/x-ndjson"});
+              filter_params(), body_kind::none, {}, "", false, "application/x-ndjson", 200, role::authorization_service_admin});
 }
 
 }  // namespace castellan::http

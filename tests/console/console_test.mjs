@@ -3,7 +3,9 @@
 // real device certificates at the mTLS endpoint. What an administrator would check, in order:
 // sign in (by keyboard), a client is refused and shows up in the rejected tab without a reload,
 // approve it, the client connects; devices filtered by status and expiry; revoke one, it is
-// refused at the mTLS edge; the dashboard counts the refusal; sign out revokes the session.
+// refused at the mTLS edge; the dashboard counts the refusal; sign out revokes the session; an
+// AuthorizationServiceAdmin adds an identity mapping rule, and a token request made with
+// `castellan token request` shows up in "recent token requests" without a reload.
 // Also: content types, caching and CSP headers, client-side routes, no CSP violations.
 //
 // Usage: node console_test.mjs CASTELLAN CONSOLE_DIR UA_PEER ARTIFACT_DIR
@@ -107,6 +109,7 @@ async function main() {
   cli('device', 'register', join(work, 'press1.pem'));
   cli('device', 'register', join(work, 'press2.pem'));
   cli('device', 'register', join(work, 'press3.pem'), '--inactive');
+  cli('user', 'add', 'azadmin', '--role', 'AuthorizationServiceAdmin', '--password', 'azadmin-pass-123');
 
   // A configured console folder that is not there is a configuration error, not a silent 404.
   let refused = '';
@@ -397,6 +400,87 @@ async function main() {
   await page.getByTestId('devices').locator('tbody tr').first().waitFor();
   check((await page.getByRole('button', { name: /^(Revoke|Activate|Deactivate|Delete)/ }).count()) === 0, 'nor on devices');
   await screenshot(page, 'observer-devices');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('User name').waitFor();
+
+  // --- the authorization service: a rule added in the console, a token request seen live -----------
+  // An AuthorizationServiceAdmin (Part 12 Table 142) signs in on the Authorization page.
+  await page.goto(`${base}/authorization`);
+  await page.getByLabel('User name').fill('azadmin');
+  await page.getByLabel('Password').fill('azadmin-pass-123');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Authorization service' }).waitFor();
+  ok('an AuthorizationServiceAdmin opens the Authorization page');
+  await page.evaluate(() => {
+    window.__sameAuthzDocument = true;
+  });
+  await page.getByRole('tab', { name: /Services/ }).click();
+  const serviceRow = page.locator('tbody tr', { hasText: 'default' });
+  await serviceRow.waitFor();
+  const serviceText = await serviceRow.textContent();
+  const defaultThumb = execFileSync('openssl', ['x509', '-in', join(work, 'd', 'authz', 'default', 'cert.pem'), '-noout', '-fingerprint', '-sha1'], { encoding: 'utf8' })
+    .split('=')[1].replace(/[:\s]/g, '');
+  check(/ES256/.test(serviceText) && /:authz:default/.test(serviceText) && /1 h/.test(serviceText) && serviceText.includes(defaultThumb.slice(0, 8)) && serviceText.includes(defaultThumb.slice(-4)),
+    `the default service: ServiceUri, algorithm, lifetime, certificate thumbprint (${serviceText})`);
+
+  await page.getByRole('tab', { name: /Identity mapping rules/ }).click();
+  await page.getByRole('button', { name: 'Add rule…' }).click();
+  const ruleDialog = page.getByRole('dialog', { name: 'Add identity mapping rule' });
+  await ruleDialog.getByLabel('Role granted').fill('Operator');
+  await ruleDialog.getByLabel('Criteria type').selectOption('AuthenticatedUser');
+  check((await ruleDialog.getByRole('textbox', { name: /^Criteria/ }).count()) === 0, 'the criteria type picker hides the value for AuthenticatedUser');
+  await ruleDialog.getByLabel('Criteria type').selectOption('UserName');
+  await ruleDialog.getByRole('textbox', { name: /^Criteria/ }).fill('alice');
+  await screenshot(page, 'authz-add-rule');
+  await ruleDialog.getByRole('button', { name: 'Add rule' }).click();
+  await page.getByRole('cell', { name: 'alice', exact: true }).waitFor();
+  const azToken = JSON.parse(cli('--json', 'user', 'token', 'create', 'azadmin', '--role', 'AuthorizationServiceAdmin', '--expires', '1h')).token;
+  const rulesViaApi = JSON.parse((await https(adminPort, '/api/v1/authz/rules', { headers: bearer(azToken) })).body);
+  check(rulesViaApi.some((r) => r.role === 'Operator' && r.criteria_type === 'UserName' && r.criteria === 'alice'), `the rule added in the console is in the API: ${JSON.stringify(rulesViaApi)}`);
+
+  // `castellan token request` as alice, from a trusted application: the request appears live.
+  await page.getByRole('tab', { name: /Recent token requests/ }).click();
+  const requestRows = page.getByRole('table', { name: 'Recent token requests' }).locator('tbody tr');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'hmi.key'), '-out', join(work, 'hmi.pem'), '-days', '30',
+    '-subj', '/CN=Line 7 HMI', '-addext', 'subjectAltName=URI:urn:plant:hmi7,DNS:localhost',
+    '-addext', 'keyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,dataEncipherment',
+    '-addext', 'extendedKeyUsage=clientAuth,serverAuth', '-addext', 'basicConstraints=critical,CA:FALSE'], { stdio: 'ignore' });
+  cli('trust', 'add', join(work, 'hmi.pem'));
+  let tokenOut = '';
+  try {
+    tokenOut = execFileSync(castellan, ['--data-dir', join(work, 'd'), '--json', 'token', 'request', '--url', uaUrl, '--cert', join(work, 'hmi.pem'),
+      '--key', join(work, 'hmi.key'), '--as-user', 'alice', '--as-password', 'alice-pass-123'], { cwd: work, env, encoding: 'utf8', timeout: 60000 });
+  } catch (e) {
+    tokenOut = String(e.stdout || '') + String(e.stderr || '');
+  }
+  check(/"access_token"/.test(tokenOut), `castellan token request as alice: ${tokenOut.slice(0, 200)}`);
+  const t1 = Date.now();
+  const aliceRow = requestRows.filter({ hasText: 'alice' }).first();
+  await aliceRow.waitFor({ timeout: 10000 });
+  const requestCells = await aliceRow.locator('td').allTextContents();
+  // when | who | application | roles asked | roles granted | result
+  check(requestCells[1] === 'alice' && requestCells[2] === 'urn:plant:hmi7' && requestCells[4] === 'Operator' && requestCells[5] === 'issued',
+    `the token request shows up without a reload (${Date.now() - t1} ms): ${requestCells.join(' | ')}`);
+  await screenshot(page, 'authz-token-requests');
+
+  // Its refresh token can be revoked; then the rule is removed, each after a confirmation.
+  await page.getByRole('tab', { name: /Refresh tokens/ }).click();
+  const refreshRow = page.locator('tbody tr', { hasText: 'urn:plant:hmi7' }).first();
+  await refreshRow.getByRole('button', { name: /^Revoke/ }).click();
+  await page.getByRole('dialog', { name: 'Revoke refresh token' }).getByRole('button', { name: 'Revoke' }).click();
+  await refreshRow.getByText('revoked', { exact: true }).waitFor();
+  const refreshViaApi = JSON.parse((await https(adminPort, '/api/v1/authz/refresh-tokens?subject=alice', { headers: bearer(azToken) })).body);
+  check(refreshViaApi.length === 1 && refreshViaApi[0].state === 'revoked', `the refresh token is revoked (${JSON.stringify(refreshViaApi).slice(0, 200)})`);
+  await screenshot(page, 'authz-refresh-tokens');
+  await page.getByRole('tab', { name: /Identity mapping rules/ }).click();
+  await page.locator('tbody tr', { hasText: 'alice' }).getByRole('button', { name: /^Remove/ }).click();
+  const removeDialog = page.getByRole('dialog', { name: 'Remove rule' });
+  check(/no longer carry Operator/.test(await removeDialog.textContent()), 'the remove confirmation says what changes');
+  await removeDialog.getByRole('button', { name: 'Remove' }).click();
+  await page.getByText('No rules').waitFor();
+  const rulesAfter = JSON.parse((await https(adminPort, '/api/v1/authz/rules', { headers: bearer(azToken) })).body);
+  check(rulesAfter.length === 0, 'the rule is gone from the API');
+  check(await page.evaluate(() => window.__sameAuthzDocument === true), 'no reload on the Authorization page');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('User name').waitFor();
 

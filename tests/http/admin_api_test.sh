@@ -107,11 +107,16 @@ cp body.json openapi.json
 # Placeholders that name nothing: allowed calls answer 400/404 and change nothing.
 json openapi.json "Object.entries(j.paths).flatMap(([p,ops])=>Object.entries(ops).map(([m,o])=>[m.toUpperCase(),
   p.replace('{thumbprint}','0000000000000000000000000000000000000000').replace('{name}','nobody-here').replace('{id}','0000000000000000').replace('{key}','no.such_key'),
-  o['x-castellan-role'], o.requestBody ? (o.requestBody.content['application/json'] ? 'json' : 'pem') : 'none'].join(' '))).join('\n')" > routes.txt
+  (o['x-castellan-roles'] || [o['x-castellan-role']]).join('|'), o.requestBody ? (o.requestBody.content['application/json'] ? 'json' : 'pem') : 'none'].join(' '))).join('\n')" > routes.txt
 echo '{}' > empty.json; echo 'not a certificate' > junk.pem
 routes_n=$(wc -l < routes.txt)
-[ "$routes_n" -ge 47 ] && ok || bad "the document lists $routes_n operations"
-allowed() {  # allowed ROLE-OF-CALLER REQUIRED
+[ "$routes_n" -ge 56 ] && ok || bad "the document lists $routes_n operations"
+allowed() {  # allowed ROLE-OF-CALLER REQUIRED (one role, or alternatives joined by '|')
+  if [[ "$2" == *"|"* ]]; then
+    local alternative
+    for alternative in ${2//|/ }; do allowed "$1" "$alternative" && return 0; done
+    return 1
+  fi
   case "$2" in
     Anonymous) return 0 ;;
     AuthenticatedUser) [ "$1" != anonymous ] ;;
@@ -161,7 +166,9 @@ for expected in "GET /healthz" "GET /readyz" "GET /metrics" "GET /api/v1/openapi
   "DELETE /api/v1/cas/{id}" "GET /api/v1/devices" "POST /api/v1/devices" "GET /api/v1/devices/{id}" \
   "POST /api/v1/devices/{id}/activate" "POST /api/v1/devices/{id}/deactivate" "POST /api/v1/devices/{id}/revoke" \
   "DELETE /api/v1/devices/{id}" "PATCH /api/v1/config" "PUT /api/v1/config/{key}" "GET /api/v1/sessions" \
-  "DELETE /api/v1/sessions/{id}" "GET /api/v1/connections"; do
+  "DELETE /api/v1/sessions/{id}" "GET /api/v1/connections" "GET /api/v1/authz/services" "POST /api/v1/authz/services" "GET /api/v1/authz/services/{name}" \
+  "GET /api/v1/authz/rules" "POST /api/v1/authz/rules" "DELETE /api/v1/authz/rules/{id}" "GET /api/v1/authz/refresh-tokens" \
+  "POST /api/v1/authz/refresh-tokens/revoke" "GET /api/v1/authz/token-requests"; do
   m=${expected%% *}; p=${expected#* }
   [ "$(json openapi.json "j.paths['$p'] && j.paths['$p']['${m,,}'] ? 'yes' : 'no'")" = yes ] || bad "served route $expected missing from the document"
 done

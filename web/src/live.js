@@ -26,7 +26,7 @@ export function useLivePoller(enabled) {
         if (cursor.current !== null && c.cursor !== cursor.current) {
           setVersions((v) => {
             const next = { ...v };
-            const areas = c.all ? ['trust', 'registry', 'user', '*'] : c.areas;
+            const areas = c.all ? ['trust', 'registry', 'user', 'authz', '*'] : c.areas;
             for (const a of areas) next[a] = (next[a] || 0) + 1;
             next['*'] = (next['*'] || 0) + 1;
             return next;

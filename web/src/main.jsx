@@ -9,6 +9,7 @@ import { Certificates } from './pages/certificates.jsx';
 import { Devices } from './pages/devices.jsx';
 import { Audit } from './pages/audit.jsx';
 import { Users } from './pages/users.jsx';
+import { Authorization } from './pages/authz.jsx';
 
 // Client-side routes; castellan answers index.html for each, so a reload or a link works.
 const PAGES = [
@@ -17,6 +18,7 @@ const PAGES = [
   { path: '/devices', label: 'Device registry', component: Devices },
   { path: '/audit', label: 'Audit log', component: Audit, role: 'SecurityAdmin' },
   { path: '/users', label: 'Users & tokens', component: Users, role: 'SecurityAdmin' },
+  { path: '/authorization', label: 'Authorization', component: Authorization, role: ['AuthorizationServiceAdmin', 'SecurityAdmin'] },
 ];
 
 function usePath() {
@@ -85,7 +87,7 @@ function NotHere({ path, me, home }) {
   return (
     <p role="alert">
       {locked
-        ? `${locked.label} needs the role ${locked.role}; ${me.name} holds ${me.roles.join(', ') || 'no role'}. `
+        ? `${locked.label} needs the role ${[].concat(locked.role).join(' or ')}; ${me.name} holds ${me.roles.join(', ') || 'no role'}. `
         : 'No such page. '}
       {home}
     </p>
@@ -94,7 +96,7 @@ function NotHere({ path, me, home }) {
 
 function Shell({ me, path, navigate, onLogout }) {
   const versions = useLivePoller(true);
-  const pages = PAGES.filter((p) => !p.role || me.roles.includes(p.role));
+  const pages = PAGES.filter((p) => !p.role || [].concat(p.role).some((r) => me.roles.includes(r)));
   const page = pages.find((p) => (p.path === '/' ? path === '/' : path === p.path || path.startsWith(`${p.path}/`)));
   const Page = page ? page.component : null;
   useEffect(() => {
