@@ -76,6 +76,7 @@ void add_audit_commands(CLI::App& app, command_fn& selected);
 // `ua endpoints` and `bench opcua`.
 void add_opcua_commands(CLI::App& app, command_fn& selected);
 void add_user_commands(CLI::App& app, command_fn& selected);
+void add_authz_commands(CLI::App& app, command_fn& selected);
 
 // JSON views of stored rows and certificates (shared with the REST API).
 using views::to_json;

@@ -13,23 +13,13 @@
 #include <thread>
 
 #include "app/cli_context.h"
+#include "app/ua_client_options.h"
 #include "pki/builder.h"
 #include "ua/client/ua_client.h"
 
 namespace castellan::app {
 
 namespace {
-
-constexpr const char* policy_prefix = "http://opcfoundation.org/UA/SecurityPolicy#";
-
-std::string policy_uri(const std::string& name) { return name.find("://") != std::string::npos ? name : policy_prefix + name; }
-
-result<ua::security_mode> parse_mode(const std::string& text) {
-  if (text == "None") return ua::security_mode::none;
-  if (text == "Sign") return ua::security_mode::sign;
-  if (text == "SignAndEncrypt") return ua::security_mode::sign_and_encrypt;
-  return make_error(status_code::BadInvalidArgument, "mode '" + text + "' is not None, Sign or SignAndEncrypt");
-}
 
 // A throwaway application instance certificate for the client side.
 struct client_identity {
@@ -95,7 +85,43 @@ struct bench_options {
   std::string password;
   int idle_sessions = 0;
   bool trust_client = true;
+  // Phase 2's operation: "read" (Server_ServerStatus_CurrentTime) or "token" (implicit-use
+  // RequestAccessToken on Objects/AuthorizationServices/<service>, Part 12 §9.6.5).
+  std::string operation = "read";
+  std::string service = "default";
+  std::string resource;  // default: the server's ApplicationUri
 };
+
+// The one Call of the "token" operation, built once per client.
+result<ua::call_method_request> token_request(ua::ua_client& client, const bench_options& b) {
+  ua::read_value_id ids;
+  ids.node_id = ua::node_id::numeric(2255);  // NamespaceArray
+  ids.attribute_id = 13;
+  ua::read_value_id uri;
+  uri.node_id = ua::node_id::numeric(2254);  // ServerArray: [0] is the server's ApplicationUri
+  uri.attribute_id = 13;
+  auto values = client.read({ids, uri});
+  if (!values) return values.err();
+  std::uint16_t gds = 0;
+  std::string resource = b.resource;
+  if (values->results.size() < 2) return make_error(status_code::BadUnexpectedError, "short Read response");
+  const auto& ns = values->results[0].value;
+  for (std::size_t i = 0; ns && i < ns->values.size(); ++i) {
+    if (const auto* text = std::get_if<std::string>(&ns->values[i]); text && *text == "http://opcfoundation.org/UA/GDS/") {
+      gds = static_cast<std::uint16_t>(i);
+    }
+  }
+  const auto& servers = values->results[1].value;
+  if (resource.empty() && servers && !servers->values.empty()) {
+    if (const auto* text = std::get_if<std::string>(&servers->values.front())) resource = *text;
+  }
+  if (gds == 0) return make_error(status_code::BadNotFound, "the server has no GDS namespace (no AuthorizationService)");
+  ua::call_method_request m;
+  m.object_id = ua::node_id(1, "authz/" + b.service);
+  m.method_id = ua::node_id(gds, std::uint32_t{969});  // AuthorizationServiceType.RequestAccessToken
+  m.input_arguments = {ua::variant{}, ua::variant::scalar(resource)};
+  return m;
+}
 
 // One full connect: channel, session, activation.
 result<void> open_session(ua::ua_client& client, const ua::client_options& options, const bench_options& b) {
@@ -183,6 +209,15 @@ int run_bench(cli_context& ctx, const bench_options& b) {
   ua::read_value_id current_time;
   current_time.node_id = ua::node_id::numeric(2258);
   current_time.attribute_id = 13;
+  const bool tokens = b.operation == "token";
+  std::vector<ua::call_method_request> token_calls;
+  if (tokens) {
+    for (auto& session : sessions) {
+      auto call = token_request(*session, b);
+      if (!call) return ctx.fail(call.err());
+      token_calls.push_back(std::move(*call));
+    }
+  }
   const auto before_reads = sample_process(b.server_pid);
   t0 = std::chrono::steady_clock::now();
   {
@@ -193,7 +228,19 @@ int run_bench(cli_context& ctx, const bench_options& b) {
         const auto end = std::chrono::steady_clock::now() + phase;
         while (std::chrono::steady_clock::now() < end) {
           const auto start = std::chrono::steady_clock::now();
-          auto r = sessions[static_cast<std::size_t>(i)]->read({current_time});
+          auto& session = *sessions[static_cast<std::size_t>(i)];
+          result<void> r;
+          if (tokens) {
+            auto called = session.call({token_calls[static_cast<std::size_t>(i)]});
+            if (!called) {
+              r = called.err();
+            } else if (called->results.empty() || !is_good(called->results.front().status_code)) {
+              r = make_error(called->results.empty() ? status_code::BadUnexpectedError : called->results.front().status_code,
+                             "RequestAccessToken");
+            }
+          } else if (auto read = session.read({current_time}); !read) {
+            r = read.err();
+          }
           if (!r) {
             ++read_errors;
             note_error(r.err());
@@ -247,6 +294,8 @@ int run_bench(cli_context& ctx, const bench_options& b) {
   out["connect_ms_p50"] = percentile(connect_ms, 0.50);
   out["connect_ms_p99"] = percentile(connect_ms, 0.99);
   out["connect_errors"] = connect_errors.load();
+  // Phase 2's counts keep the "read" names whatever the operation; "operation" says which.
+  out["operation"] = b.operation;
   out["reads"] = read_ms.size();
   out["reads_per_second"] = reads / read_elapsed;
   out["read_us_p50"] = percentile(read_ms, 0.50);
@@ -321,6 +370,10 @@ void add_opcua_commands(CLI::App& app, command_fn& selected) {
     cmd->add_option("--server-pid", o->server_pid, "the server's process id, for CPU and memory from /proc");
     cmd->add_option("--user", o->user, "log in as this user (default: anonymous)");
     cmd->add_option("--password", o->password, "the user's password");
+    cmd->add_option("--operation", o->operation, "phase 2: read (CurrentTime) or token (implicit-use RequestAccessToken)")
+        ->check(CLI::IsMember({"read", "token"}));
+    cmd->add_option("--service", o->service, "AuthorizationService name for --operation token");
+    cmd->add_option("--resource", o->resource, "ResourceId for --operation token (default: the server's ApplicationUri)");
     cmd->add_option("--idle-sessions", o->idle_sessions, "also open this many idle sessions and report memory per session");
     cmd->add_flag("!--no-trust", o->trust_client,
                   "do not add the bench's client certificate to this data directory's trusted list");

@@ -237,6 +237,51 @@ std::vector<config_key> build_keys() {
                     c.ua.registry_gate = *b;
                     return {};
                   }});
+  keys.push_back({"authz.enabled", "bool", "true",
+                  "Serve the OPC UA AuthorizationService (Objects/AuthorizationServices) on the OPC UA endpoint.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("authz.enabled", v);
+                    if (!b) return b.err();
+                    c.authz.enabled = *b;
+                    return {};
+                  }});
+  keys.push_back({"authz.requestors", "list", "[\"*\"]",
+                  "Applications holding the AccessTokenRequestor privilege: ApplicationUris or certificate thumbprints; "
+                  "\"*\" = every application the trust store accepts. Rules granting the role AccessTokenRequestor add more.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.authz.requestors = split_list(v);
+                    return {};
+                  }});
+  keys.push_back({"authz.accept_tokens", "bool", "true",
+                  "castellan's OPC UA endpoints accept AccessTokens of its own AuthorizationServices (IssuedToken logins).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto b = parse_bool("authz.accept_tokens", v);
+                    if (!b) return b.err();
+                    c.authz.accept_tokens = *b;
+                    return {};
+                  }});
+  keys.push_back({"authz.request_timeout", "integer", "60",
+                  "Seconds a StartRequestToken's RequestId stays valid for FinishRequestToken.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("authz.request_timeout", v, 1, 3600);
+                    if (!n) return n.err();
+                    c.authz.request_timeout_s = static_cast<std::uint32_t>(*n);
+                    return {};
+                  }});
+  keys.push_back({"authz.identity_providers", "list", "[]",
+                  "Identity providers for the chained use case: \"ISSUER_URI=CERTIFICATE_FILE\" each; their JWTs (audience: "
+                  "castellan's ApplicationUri) are accepted as IssuedToken identities by the AuthorizationService.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto items = split_list(v);
+                    for (const auto& i : items) {
+                      if (i.find('=') == std::string::npos || i.front() == '=' || i.back() == '=') {
+                        return make_error(status_code::BadConfigurationError,
+                                          "authz.identity_providers: '" + i + "' is not ISSUER_URI=CERTIFICATE_FILE");
+                      }
+                    }
+                    c.authz.identity_providers = std::move(items);
+                    return {};
+                  }});
   keys.push_back({"admin.listen", "string", "0.0.0.0:8443",
                   "host:port of the admin HTTPS API (REST, /metrics, /healthz); \"off\" to not serve it.",
                   [](config& c, const std::string& v) -> result<void> {

@@ -29,6 +29,17 @@ struct ua_settings {
   bool registry_gate = false;  // OPC UA certificates must also pass the device registry
 };
 
+// The authorization service (authz.* keys, OPC UA Part 12 §9).
+struct authz_settings {
+  bool enabled = true;                     // serve Objects/AuthorizationServices
+  std::vector<std::string> requestors{"*"};  // AccessTokenRequestor: "*" = every trusted application
+  bool accept_tokens = true;               // our endpoints accept our services' AccessTokens
+  std::uint32_t request_timeout_s = 60;    // StartRequestToken → FinishRequestToken
+  // The chained use case: identity providers whose JWTs are IssuedToken identities,
+  // "ISSUER_URI=CERTIFICATE_FILE" each (audience: castellan's ApplicationUri).
+  std::vector<std::string> identity_providers;
+};
+
 // The admin HTTPS API (admin.* keys).
 struct admin_settings {
   std::string listen = "0.0.0.0:8443";  // "off": not served
@@ -53,6 +64,7 @@ struct config {
   std::filesystem::path admission_socket;  // default: <data_dir>/run/device-admission.sock
   std::string mtls_listen = "0.0.0.0:9443";  // "" or "off": no device mTLS endpoint
   ua_settings ua;
+  authz_settings authz;
   admin_settings admin;
 };
 

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_registry_commands(app, selected);
   add_audit_commands(app, selected);
   add_user_commands(app, selected);
+  add_authz_commands(app, selected);
   add_opcua_commands(app, selected);
 
   // Every subcommand's --help names the global options it also takes.

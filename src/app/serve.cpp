@@ -9,6 +9,10 @@
 #include "device/mtls_listener.h"
 #include "app/serve_admin.h"
 #include "app/serve_opcua.h"
+#include "app/authz_services.h"
+#include "app/serve_authz.h"
+#include "core/files.h"
+#include "pki/encoding.h"
 
 namespace castellan::app {
 
@@ -47,6 +51,64 @@ int run_server(cli_context& ctx) {
     if (!started) return ctx.fail(started.err());
     mtls = std::move(started).value();
   }
+  // The AuthorizationService (Part 12 §9): one "default" service unless some were created.
+  std::unique_ptr<authz::authorization_service> authorization;
+  std::shared_ptr<const authz::token_verifier> token_verifier;
+  if ((*c)->authz.enabled) {
+    if (auto ok = ensure_default_authz_service(**c, **ctx.store(), ctx.clock()); !ok) return ctx.fail(ok.err());
+    auto services = load_authz_services(**c, **ctx.store());
+    if (!services) return ctx.fail(services.err());
+    std::vector<authz::trusted_issuer> issuers;
+    for (const auto& s : *services) issuers.push_back({s.record.service_uri, s.chain.front()});
+    if (!issuers.empty()) {
+      authz::token_verifier_options verify;
+      verify.audience = (*c)->application_uri;
+      auto v = authz::token_verifier::create(std::move(issuers), verify);
+      if (!v) return ctx.fail(v.err());
+      token_verifier = std::make_shared<const authz::token_verifier>(std::move(*v));
+    }
+    authz::authorization_options options;
+    users::user_service* user_db = *u;
+    options.check_password = [user_db](const std::string& name, const std::string& password,
+                                       const std::string& source) -> result<std::vector<std::string>> {
+      auto who = user_db->authenticate_password(name, password, "authz " + source);
+      if (!who) return who.err();
+      return who->roles;
+    };
+    trust::trust_service* trust_store = *t;
+    options.check_user_certificate = [trust_store](const pki::certificate& cert, const std::string& source) -> result<void> {
+      trust::validation_request request;
+      request.chain = {cert};
+      request.use = trust::certificate_use::client;
+      const auto verdict = trust_store->admit(request, trust::actor{cert.thumbprint(), "authz " + source}, "authz");
+      if (!verdict.ok()) return make_error(verdict.status, "user certificate " + cert.thumbprint() + " is not trusted");
+      return {};
+    };
+    // The chained use case: JWTs of configured identity providers are identities too.
+    if (!(*c)->authz.identity_providers.empty()) {
+      std::vector<authz::trusted_issuer> providers;
+      for (const auto& entry : (*c)->authz.identity_providers) {
+        const auto eq = entry.find('=');
+        auto data = read_file(entry.substr(eq + 1));
+        if (!data) return ctx.fail(data.err());
+        auto certs = pki::parse_certificates(*data, entry.substr(eq + 1));
+        if (!certs || certs->empty()) {
+          return ctx.fail(make_error(status_code::BadConfigurationError, "authz.identity_providers: no certificate in " + entry.substr(eq + 1)));
+        }
+        providers.push_back({entry.substr(0, eq), certs->front()});
+      }
+      authz::token_verifier_options verify;
+      verify.audience = (*c)->application_uri;
+      auto v = authz::token_verifier::create(std::move(providers), verify);
+      if (!v) return ctx.fail(v.err());
+      options.identity_providers = std::make_shared<const authz::token_verifier>(std::move(*v));
+    }
+    options.requestors = (*c)->authz.requestors;
+    options.request_timeout = std::chrono::seconds((*c)->authz.request_timeout_s);
+    options.node = (*c)->node_name;
+    authorization = std::make_unique<authz::authorization_service>(**ctx.store(), decisions, ctx.clock(),
+                                                                   std::move(*services), std::move(options));
+  }
   std::unique_ptr<opcua_edge> opcua;
   if (!(*c)->ua.listen.empty() && (*c)->ua.listen != "off") {
     // UserName logins are the same users as the admin API's (Part 18 roles).
@@ -58,7 +120,12 @@ int run_server(cli_context& ctx) {
       if (!who) return who.err();
       return ua::session_identity{who->name, "username", who->roles};
     };
-    auto started = opcua_edge::start(io, **c, **t, (*c)->registry.enabled ? *r : nullptr, *own, std::move(identities), **ctx.store(), ctx.clock());
+    // AccessTokens of our own services are logins too (the target server side of Part 12).
+    if (token_verifier && (*c)->authz.accept_tokens) {
+      identities.issued_token = issued_token_login(token_verifier, decisions, ctx.clock(), (*c)->node_name);
+    }
+    auto started = opcua_edge::start(io, **c, **t, (*c)->registry.enabled ? *r : nullptr, *own, std::move(identities),
+                                     **ctx.store(), ctx.clock(), authorization.get());
     if (!started) return ctx.fail(started.err());
     opcua = std::move(started).value();
   }

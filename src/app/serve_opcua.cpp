@@ -7,6 +7,7 @@
 
 #include "app/push_management.h"
 #include "pki/encoding.h"
+#include "app/serve_authz.h"
 #include "ua/server/address_space.h"
 #include "ua/server/ua_listener.h"
 #include "ua/types/generated.h"
@@ -67,7 +68,8 @@ const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessio
 
 result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                       registry::registry_service* registry, const key_pair& own,
-                                                      ua::identity_checks identities, store::store& store, const clock& clk) {
+                                                      ua::identity_checks identities, store::store& store, const clock& clk,
+                                                      authz::authorization_service* authorization) {
   if (c.ua.registry_gate && !registry) {
     return make_error(status_code::BadConfigurationError, "ua.registry_gate needs registry.enabled");
   }
@@ -157,8 +159,20 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   if (!nodes) return nodes.err();
   p->nodes = std::move(*nodes);
   install_methods(*p->nodes);
-  if (auto installed = p->push->install(*p->nodes, *p->sessions); !installed) return installed.err();
+  if (auto installed = p->push->install(*p->nodes); !installed) return installed.err();
+  if (authorization) {
+    if (auto ok = install_authorization_services(*p->nodes, *authorization, own, s.endpoint_url); !ok) return ok.err();
+    if (c.authz.accept_tokens && identities.issued_token) s.issued_token_policies = issued_token_policies(*authorization, s.endpoint_url);
+  }
   p->dispatcher = std::make_unique<ua::service_dispatcher>(p->server, own.cert, own.key, *p->sessions, *p->nodes, std::move(identities));
+  // TrustList file handles belong to their session and go with it.
+  p->dispatcher->on_session_closed([push](const ua::session& closed) { push->session_closed(closed.session_id); });
+  if (authorization) {
+    // RequestIds belong to their session and go with it.
+    p->dispatcher->on_session_closed([authorization](const ua::session& closed) {
+      authorization->session_closed(closed.session_id.to_string());
+    });
+  }
   ua::listener_options options;
   options.host = listen->first;
   options.port = listen->second;

@@ -9,6 +9,7 @@
 #include "app/own_certificate.h"
 #include "core/clock.h"
 #include "store/store.h"
+#include "authz/authorization_service.h"
 #include "registry/registry_service.h"
 #include "trust/trust_service.h"
 #include "ua/server/service_dispatcher.h"
@@ -21,7 +22,8 @@ class opcua_edge {
   // `store` and `clk` serve push certificate management (own.certificate.* audit records).
   static result<std::unique_ptr<opcua_edge>> start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                    registry::registry_service* registry, const key_pair& own,
-                                                   ua::identity_checks identities, store::store& store, const clock& clk);
+                                                   ua::identity_checks identities, store::store& store, const clock& clk,
+                                                   authz::authorization_service* authorization = nullptr);
   ~opcua_edge();
   void stop();
   unsigned short port() const;

@@ -191,10 +191,53 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_by_user ON api_tokens (user_name, created_at);
 )sql";
 
+constexpr std::string_view k_v4_authz = R"sql(
+-- The authorization service (OPC UA Part 12 §9): its AuthorizationService objects (signing keys
+-- live in files of the data directory, mode 0600; only their names are here), the identity
+-- mapping rules of Part 18, and refresh tokens (only a SHA-256 of each secret is kept).
+CREATE TABLE authz_services (
+  name               TEXT PRIMARY KEY,
+  service_uri        TEXT NOT NULL UNIQUE,
+  algorithm          TEXT NOT NULL,
+  key_file           TEXT NOT NULL,
+  certificate_file   TEXT NOT NULL,
+  token_lifetime_s   INTEGER NOT NULL,
+  refresh_lifetime_s INTEGER NOT NULL,
+  resources          TEXT NOT NULL,  -- ResourceIds, one per line
+  created_at         INTEGER NOT NULL
+);
+
+CREATE TABLE authz_rules (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  role          TEXT NOT NULL,
+  criteria_type INTEGER NOT NULL,  -- IdentityCriteriaType, Part 18
+  criteria      TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE authz_refresh_tokens (
+  id                     TEXT PRIMARY KEY,
+  secret_sha256          TEXT NOT NULL,
+  service                TEXT NOT NULL,
+  subject                TEXT NOT NULL,
+  identity_kind          TEXT NOT NULL,
+  roles                  TEXT NOT NULL,
+  resource               TEXT NOT NULL,
+  client_thumbprint      TEXT NOT NULL,
+  client_application_uri TEXT NOT NULL,
+  issued_at              INTEGER NOT NULL,
+  expires_at             INTEGER NOT NULL,
+  used_at                INTEGER,
+  revoked_at             INTEGER
+);
+CREATE INDEX authz_refresh_tokens_by_subject ON authz_refresh_tokens (subject, issued_at);
+)sql";
+
 constexpr migration k_migrations[] = {
     {1, "trust lists, CRLs, audit log", k_v1},
     {2, "device registry: CAs, devices, associated clients", k_v2_registry},
     {3, "users, roles and API tokens", k_v3_users},
+    {4, "authorization service: services, identity mapping rules, refresh tokens", k_v4_authz},
 };
 
 }  // namespace

@@ -1,10 +1,10 @@
 #include "store/sqlite_registry.h"
 
+#include "store/sqlite_rows.h"
+
 namespace castellan::store::sqlite {
 namespace {
 
-std::int64_t epoch(sys_time t) { return t.time_since_epoch().count(); }
-sys_time from_epoch(std::int64_t s) { return sys_time{std::chrono::seconds{s}}; }
 
 constexpr const char* k_ca_columns =
     "id, der, subject, common_name, serial, not_before, not_after, active, auto_registration, require_approval, "
@@ -52,17 +52,6 @@ device_record read_device(const statement& s) {
   return r;
 }
 
-template <typename Row, typename Read>
-result<std::optional<Row>> one(sqlite3* db, const std::string& sql, const std::string& key, Read read) {
-  auto s = statement::prepare(db, sql);
-  if (!s) return std::move(s).err();
-  s->bind(1, key);
-  auto row = s->step();
-  if (!row) return std::move(row).err();
-  if (!*row) return std::optional<Row>{};
-  return std::optional<Row>{read(*s)};
-}
-
 result<std::vector<ca_record>> all_cas(sqlite3* db) {
   auto s = statement::prepare(db, std::string("SELECT ") + k_ca_columns + " FROM registry_cas ORDER BY registered_at, id");
   if (!s) return std::move(s).err();
@@ -79,7 +68,7 @@ result<std::vector<ca_record>> all_cas(sqlite3* db) {
 }  // namespace
 
 result<std::optional<ca_record>> registry_tx::find_ca(const std::string& id) {
-  return one<ca_record>(db_, std::string("SELECT ") + k_ca_columns + " FROM registry_cas WHERE id = ?", id, read_ca);
+  return one_row<ca_record>(db_, std::string("SELECT ") + k_ca_columns + " FROM registry_cas WHERE id = ?", id, read_ca);
 }
 
 result<std::vector<ca_record>> registry_tx::list_cas() { return all_cas(db_); }
@@ -123,12 +112,12 @@ result<std::int64_t> registry_tx::count_live_devices(const std::string& ca_id) {
 }
 
 result<std::optional<device_record>> registry_tx::find_device(const std::string& id) {
-  return one<device_record>(db_, std::string("SELECT ") + k_device_columns + " FROM registry_devices WHERE id = ?", id,
+  return one_row<device_record>(db_, std::string("SELECT ") + k_device_columns + " FROM registry_devices WHERE id = ?", id,
                             read_device);
 }
 
 result<std::optional<device_record>> registry_tx::find_live_device_by_client_id(const std::string& client_id) {
-  return one<device_record>(db_,
+  return one_row<device_record>(db_,
                             std::string("SELECT ") + k_device_columns +
                                 " FROM registry_devices WHERE effective_client_id = ? AND status <> 'revoked'",
                             client_id, read_device);

@@ -82,10 +82,11 @@ result<std::optional<certificate_record>> query_certificate(sqlite3* db, const s
 
 class sqlite_transaction final : public transaction {
  public:
-  explicit sqlite_transaction(sqlite3* db) : db_(db), registry_(db), users_(db) {}
+  explicit sqlite_transaction(sqlite3* db) : db_(db), registry_(db), users_(db), authz_(db) {}
 
   registry_transaction& registry() override { return registry_; }
   users_transaction& users() override { return users_; }
+  authz_transaction& authz() override { return authz_; }
 
   result<std::optional<certificate_record>> find_certificate(const std::string& thumbprint) override {
     return query_certificate(db_, thumbprint);
@@ -191,6 +192,7 @@ class sqlite_transaction final : public transaction {
   sqlite3* db_;  // borrowed
   sqlite::registry_tx registry_;
   sqlite::users_tx users_;
+  sqlite::authz_tx authz_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "store/sqlite_authz.h"
 #include "store/sqlite_handle.h"
 #include "store/sqlite_registry.h"
 #include "store/sqlite_users.h"
@@ -26,6 +27,7 @@ class sqlite_store final : public store {
   result<std::uint64_t> trust_revision() override;
   registry_reader& registry() override { return registry_; }
   users_reader& users() override { return users_; }
+  authz_reader& authz() override { return authz_; }
   int schema_version() override;
   std::string describe() const override;
 
@@ -40,7 +42,8 @@ class sqlite_store final : public store {
         reader_(std::move(reader)),
         path_(std::move(path)),
         registry_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_),
-        users_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_) {}
+        users_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_),
+        authz_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_) {}
   // Reads outside transactions go to their own connection: in WAL mode they see every
   // committed change without waiting for a writer that is busy committing.
   sqlite3* read_db() { return reader_ ? reader_.get() : db_.get(); }
@@ -57,6 +60,7 @@ class sqlite_store final : public store {
   std::filesystem::path path_;
   sqlite::registry_reads registry_;
   sqlite::users_reads users_;
+  sqlite::authz_reads authz_;
 };
 
 }  // namespace castellan::store

@@ -1,36 +1,9 @@
 #include "store/sqlite_users.h"
 
+#include "store/sqlite_rows.h"
+
 namespace castellan::store::sqlite {
 namespace {
-
-std::int64_t epoch(sys_time t) { return t.time_since_epoch().count(); }
-sys_time from_epoch(std::int64_t s) { return sys_time{std::chrono::seconds{s}}; }
-std::optional<std::int64_t> epoch(const std::optional<sys_time>& t) {
-  return t ? std::optional<std::int64_t>(epoch(*t)) : std::nullopt;
-}
-std::optional<sys_time> from_epoch(const std::optional<std::int64_t>& s) {
-  return s ? std::optional<sys_time>(from_epoch(*s)) : std::nullopt;
-}
-
-// Roles are a short list of fixed names without commas: one column keeps them with the row
-// (and maps to a text[] column in PostgreSQL).
-std::string join_roles(const std::vector<std::string>& roles) {
-  std::string out;
-  for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
-  return out;
-}
-
-std::vector<std::string> split_roles(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const auto comma = text.find(',', start);
-    const auto end = comma == std::string::npos ? text.size() : comma;
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 constexpr const char* k_user_columns = "name, password_hash, roles, created_at, password_changed_at, last_login";
 constexpr const char* k_token_columns = "id, user_name, secret_sha256, roles, description, created_at, expires_at, revoked_at";
@@ -39,7 +12,7 @@ user_record read_user(const statement& s) {
   user_record r;
   r.name = s.column_text(0);
   r.password_hash = s.column_text(1);
-  r.roles = split_roles(s.column_text(2));
+  r.roles = split_names(s.column_text(2));
   r.created_at = from_epoch(s.column_int(3));
   r.password_changed_at = from_epoch(s.column_int(4));
   r.last_login = from_epoch(s.column_optional_int(5));
@@ -51,7 +24,7 @@ api_token_record read_token(const statement& s) {
   r.id = s.column_text(0);
   r.user = s.column_text(1);
   r.secret_sha256 = s.column_text(2);
-  r.roles = split_roles(s.column_text(3));
+  r.roles = split_names(s.column_text(3));
   r.description = s.column_text(4);
   r.created_at = from_epoch(s.column_int(5));
   r.expires_at = from_epoch(s.column_int(6));
@@ -59,41 +32,18 @@ api_token_record read_token(const statement& s) {
   return r;
 }
 
-template <typename Row, typename Read>
-result<std::vector<Row>> all(statement& s, Read read) {
-  std::vector<Row> out;
-  for (;;) {
-    auto row = s.step();
-    if (!row) return std::move(row).err();
-    if (!*row) break;
-    out.push_back(read(s));
-  }
-  return out;
-}
-
-template <typename Row, typename Read>
-result<std::optional<Row>> one(sqlite3* db, const std::string& sql, const std::string& key, Read read) {
-  auto s = statement::prepare(db, sql);
-  if (!s) return std::move(s).err();
-  s->bind(1, key);
-  auto row = s->step();
-  if (!row) return std::move(row).err();
-  if (!*row) return std::optional<Row>{};
-  return std::optional<Row>{read(*s)};
-}
-
 result<std::optional<user_record>> query_user(sqlite3* db, const std::string& name) {
-  return one<user_record>(db, std::string("SELECT ") + k_user_columns + " FROM users WHERE name = ?", name, read_user);
+  return one_row<user_record>(db, std::string("SELECT ") + k_user_columns + " FROM users WHERE name = ?", name, read_user);
 }
 
 result<std::vector<user_record>> query_users(sqlite3* db) {
   auto s = statement::prepare(db, std::string("SELECT ") + k_user_columns + " FROM users ORDER BY name");
   if (!s) return std::move(s).err();
-  return all<user_record>(*s, read_user);
+  return all_rows<user_record>(*s, read_user);
 }
 
 result<std::optional<api_token_record>> query_token(sqlite3* db, const std::string& id) {
-  return one<api_token_record>(db, std::string("SELECT ") + k_token_columns + " FROM api_tokens WHERE id = ?", id, read_token);
+  return one_row<api_token_record>(db, std::string("SELECT ") + k_token_columns + " FROM api_tokens WHERE id = ?", id, read_token);
 }
 
 }  // namespace
@@ -107,7 +57,7 @@ result<bool> users_tx::insert_user(const user_record& u) {
   if (!s) return std::move(s).err();
   s->bind(1, u.name)
       .bind(2, u.password_hash)
-      .bind(3, join_roles(u.roles))
+      .bind(3, join_names(u.roles))
       .bind(4, epoch(u.created_at))
       .bind(5, epoch(u.password_changed_at))
       .bind(6, epoch(u.last_login));
@@ -120,7 +70,7 @@ result<bool> users_tx::update_user(const user_record& u) {
                               "UPDATE users SET password_hash = ?, roles = ?, password_changed_at = ?, last_login = ? "
                               "WHERE name = ?");
   if (!s) return std::move(s).err();
-  s->bind(1, u.password_hash).bind(2, join_roles(u.roles)).bind(3, epoch(u.password_changed_at)).bind(4, epoch(u.last_login)).bind(5, u.name);
+  s->bind(1, u.password_hash).bind(2, join_names(u.roles)).bind(3, epoch(u.password_changed_at)).bind(4, epoch(u.last_login)).bind(5, u.name);
   if (auto r = s->run(); !r) return std::move(r).err();
   return sqlite3_changes(db_) > 0;
 }
@@ -147,7 +97,7 @@ result<void> users_tx::insert_token(const api_token_record& t) {
   s->bind(1, t.id)
       .bind(2, t.user)
       .bind(3, t.secret_sha256)
-      .bind(4, join_roles(t.roles))
+      .bind(4, join_names(t.roles))
       .bind(5, t.description)
       .bind(6, epoch(t.created_at))
       .bind(7, epoch(t.expires_at))
@@ -181,12 +131,30 @@ result<std::vector<api_token_record>> users_reads::list_tokens(const std::string
   auto s = statement::prepare(db_, sql);
   if (!s) return std::move(s).err();
   if (!user.empty()) s->bind(1, user);
-  return all<api_token_record>(*s, read_token);
+  return all_rows<api_token_record>(*s, read_token);
 }
 
 result<std::optional<api_token_record>> users_reads::find_token(const std::string& id) {
   std::lock_guard lock(mutex_);
   return query_token(db_, id);
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto comma = text.find(',', start);
+    const auto end = comma == std::string::npos ? text.size() : comma;
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace castellan::store::sqlite

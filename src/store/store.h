@@ -12,6 +12,7 @@
 #include "store/records.h"
 #include "store/registry_store.h"
 #include "store/users_store.h"
+#include "store/authz_store.h"
 
 namespace castellan::store {
 
@@ -35,6 +36,8 @@ class transaction {
   virtual registry_transaction& registry() = 0;
   // The users service's writes, in this same transaction.
   virtual users_transaction& users() = 0;
+  // The authorization service's writes, in this same transaction.
+  virtual authz_transaction& authz() = 0;
 };
 
 class store {
@@ -58,6 +61,8 @@ class store {
   virtual registry_reader& registry() = 0;
   // The users service's reads.
   virtual users_reader& users() = 0;
+  // The authorization service's reads.
+  virtual authz_reader& authz() = 0;
 
   virtual int schema_version() = 0;
   virtual std::string describe() const = 0;

@@ -48,7 +48,6 @@ session_context context_of(const session& s) {
   c.user = s.identity.user;
   c.roles = s.identity.roles;
   c.anonymous = s.identity.token_type.empty() || s.identity.token_type == "anonymous";
-  c.security_mode = s.security_mode;
   return c;
 }
 
@@ -633,7 +632,9 @@ bool address_space::value_matches_locked(const variant& value, const node_id& da
     base = parent;
   }
   if (builtin == ns0_id::base_data_type) return true;  // anything, null included
-  if (value.is_null()) return false;
+  // A null structure is how an optional structure argument is left out (e.g. Part 12's
+  // RequestAccessToken without an IdentityToken: implicit use).
+  if (value.is_null()) return builtin == ns0_id::structure && value_rank < 1;
   switch (builtin) {
     case 0: return false;
     case ns0_id::number:
@@ -970,7 +971,10 @@ call_method_result address_space::call(const call_method_request& request, const
     }
     handler = method->handler;
   }
-  return handler(request.input_arguments, who);
+  // The handler learns which object it was called on (one method declaration may serve many).
+  session_context on_object = who;
+  on_object.object = request.object_id;
+  return handler(request.input_arguments, on_object);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -90,9 +90,13 @@ struct session_context {
   std::string user;    // "" for anonymous
   std::vector<std::string> roles;
   bool anonymous = true;
-  // The security mode of the channel the session was activated on (Part 12 restricts
-  // certificate management to SignAndEncrypt).
-  message_security_mode security_mode = message_security_mode::invalid;
+  // Filled for Call by the service layer: the session itself, the channel it came through,
+  // and (set by call()) the object the method is called on.
+  const session* origin = nullptr;
+  message_security_mode channel_mode = message_security_mode::invalid;
+  std::string channel_policy_uri;
+  std::string remote_address;
+  node_id object;
 };
 session_context context_of(const session& s);
 

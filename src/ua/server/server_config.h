@@ -7,6 +7,7 @@
 
 #include "ua/transport/secure_chunks.h"
 #include "ua/transport/server_channel.h"
+#include "ua/types/generated.h"
 
 namespace castellan::ua {
 
@@ -25,6 +26,9 @@ struct ua_server_config {
   bool allow_anonymous = false;
   // The policy used to encrypt passwords on endpoints whose channel policy is None.
   std::string user_token_policy_for_none = "http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256";
+  // IssuedToken policies (AccessTokens of AuthorizationServices, Part 12 §9.7): policy id,
+  // issued token type and IssuerEndpointUrl; published on every endpoint.
+  std::vector<user_token_policy> issued_token_policies;
   transport_limits limits;
   std::uint32_t max_sessions = 10'000;
   std::uint32_t max_channels = 10'000;

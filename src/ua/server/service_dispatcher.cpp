@@ -60,6 +60,12 @@ struct service_dispatcher::impl {
   address_space& nodes;
   identity_checks identities;
   service_counters& counters;
+  std::vector<std::function<void(const session&)>> closed_observers;
+
+  void session_gone(const session& s) {
+    nodes.release_continuation_points(s);
+    for (const auto& observer : closed_observers) observer(s);
+  }
 
   application_description server_description() const {
     application_description d;
@@ -91,6 +97,11 @@ struct service_dispatcher::impl {
     cert.token_type = user_token_type::certificate;
     cert.security_policy_uri = password_policy;
     out.push_back(cert);
+    for (auto issued : config.issued_token_policies) {
+      issued.token_type = user_token_type::issued_token;
+      issued.security_policy_uri = password_policy;
+      out.push_back(std::move(issued));
+    }
     return out;
   }
 
@@ -169,6 +180,7 @@ struct service_dispatcher::impl {
     auto& channel = context.channel;
     const auto* crypto = channel.crypto();
     const bool secured = crypto && !crypto->is_none();
+    std::string thumbprint;
     if (secured) {
       // The certificate in the request must be the one that opened the channel.
       if (request.client_certificate.empty() || channel.client_chain().empty()) {
@@ -184,8 +196,10 @@ struct service_dispatcher::impl {
         return fault(request.request_header, status_code::BadCertificateUriInvalid);
       }
       if (request.client_nonce.size() < session_nonce_length) return fault(request.request_header, status_code::BadNonceInvalid);
+      thumbprint = cert->thumbprint();
     }
     session s;
+    s.client_thumbprint = std::move(thumbprint);
     s.session_id = random_guid_id(1);
     s.authentication_token = random_guid_id(0);
     s.name = request.session_name;
@@ -241,6 +255,28 @@ struct service_dispatcher::impl {
     return nullptr;
   }
 
+  // A secret (password, issued token) in the legacy format of Part 4 §7.41.2.2: its length,
+  // the secret, then the session's last server nonce, encrypted with our certificate's key.
+  result<std::string> decrypt_secret(request_context& context, const session& s, const std::string& policy,
+                                     const bytes& encrypted, const std::string& algorithm) {
+    auto crypto = token_crypto(context, policy, nullptr);
+    if (!crypto) return crypto.err();
+    if (algorithm != (*crypto)->asymmetric_encryption_uri()) {
+      return make_error(status_code::BadIdentityTokenInvalid, "secret encrypted with " + algorithm);
+    }
+    auto plain = (*crypto)->asymmetric_decrypt(encrypted);
+    if (!plain || plain->size() < 4) return make_error(status_code::BadIdentityTokenInvalid, "secret does not decrypt");
+    std::uint32_t length = 0;
+    std::memcpy(&length, plain->data(), 4);
+    if (length > plain->size() - 4 || length < s.server_nonce.size()) {
+      return make_error(status_code::BadIdentityTokenInvalid, "secret length is wrong");
+    }
+    const byte_view secret(plain->data() + 4, length);
+    const auto nonce = secret.subspan(length - s.server_nonce.size());
+    if (!constant_time_equal(nonce, s.server_nonce)) return make_error(status_code::BadIdentityTokenInvalid, "secret is not for this nonce");
+    return std::string(reinterpret_cast<const char*>(secret.data()), length - s.server_nonce.size());
+  }
+
   result<session_identity> check_identity(request_context& context, session& s, const activate_session_request& request) {
     const auto& token = request.user_identity_token;
     if (token.empty()) {
@@ -257,25 +293,31 @@ struct service_dispatcher::impl {
     if (const auto* user = token.get<user_name_identity_token>()) {
       const auto* p = find_token_policy(context, user->policy_id);
       if (!p || p->token_type != user_token_type::user_name) return make_error(status_code::BadIdentityTokenInvalid, "unknown user token policy");
-      auto crypto = token_crypto(context, p->security_policy_uri, nullptr);
-      if (!crypto) return crypto.err();
-      if (user->encryption_algorithm != (*crypto)->asymmetric_encryption_uri()) {
-        return make_error(status_code::BadIdentityTokenInvalid, "password encrypted with " + user->encryption_algorithm);
-      }
-      auto plain = (*crypto)->asymmetric_decrypt(user->password);
-      if (!plain || plain->size() < 4) return make_error(status_code::BadIdentityTokenInvalid, "password does not decrypt");
-      std::uint32_t length = 0;
-      std::memcpy(&length, plain->data(), 4);
-      if (length > plain->size() - 4 || length < s.server_nonce.size()) {
-        return make_error(status_code::BadIdentityTokenInvalid, "password length is wrong");
-      }
-      const byte_view secret(plain->data() + 4, length);
-      const auto nonce = secret.subspan(length - s.server_nonce.size());
-      if (!constant_time_equal(nonce, s.server_nonce)) return make_error(status_code::BadIdentityTokenInvalid, "password is not for this nonce");
-      const std::string password(reinterpret_cast<const char*>(secret.data()), length - s.server_nonce.size());
+      auto secret = decrypt_secret(context, s, p->security_policy_uri, user->password, user->encryption_algorithm);
+      if (!secret) return secret.err();
       if (!identities.password) return make_error(status_code::BadIdentityTokenRejected, "no user database");
-      auto who = identities.password(user->user_name, password, context.remote_address);
+      auto who = identities.password(user->user_name, *secret, context.remote_address);
       if (!who) return make_error(status_code::BadUserAccessDenied, who.err().message);
+      return who;
+    }
+    if (const auto* issued = token.get<issued_identity_token>()) {
+      const auto* p = find_token_policy(context, issued->policy_id);
+      if (!p || p->token_type != user_token_type::issued_token) return make_error(status_code::BadIdentityTokenInvalid, "unknown user token policy");
+      std::string jwt;
+      if (issued->encryption_algorithm.empty()) {
+        // Sent as it is: only the channel protects it, so the channel must encrypt.
+        if (context.channel.mode() != security_mode::sign_and_encrypt) {
+          return make_error(status_code::BadIdentityTokenInvalid, "an unencrypted issued token needs a SignAndEncrypt channel");
+        }
+        jwt.assign(issued->token_data.begin(), issued->token_data.end());
+      } else {
+        auto secret = decrypt_secret(context, s, p->security_policy_uri, issued->token_data, issued->encryption_algorithm);
+        if (!secret) return secret.err();
+        jwt = std::move(*secret);
+      }
+      if (!identities.issued_token) return make_error(status_code::BadIdentityTokenRejected, "no issued tokens are accepted");
+      auto who = identities.issued_token(jwt, context.remote_address);
+      if (!who) return make_error(status_code::BadIdentityTokenRejected, who.err().message);
       return who;
     }
     if (const auto* x509 = token.get<x509_identity_token>()) {
@@ -325,7 +367,6 @@ struct service_dispatcher::impl {
     s.identity = std::move(*identity);
     s.activated = true;
     s.channel_id = context.channel.channel_id();
-    s.security_mode = to_wire(context.channel.mode());
     s.server_nonce = random_bytes(session_nonce_length);
     counters.sessions_activated++;
     activate_session_response response;
@@ -349,7 +390,7 @@ struct service_dispatcher::impl {
     auto found = sessions.find(request.request_header.authentication_token, date_time::now());
     if (!found) return fault(request.request_header, found.code());
     if ((*found)->channel_id != context.channel.channel_id()) return fault(request.request_header, status_code::BadSecureChannelIdInvalid);
-    nodes.release_continuation_points(**found);
+    session_gone(**found);
     sessions.close(request.request_header.authentication_token);
     close_session_response response;
     response.response_header = make_response_header(request.request_header);
@@ -361,12 +402,16 @@ service_dispatcher::service_dispatcher(const ua_server_config& config, const pki
                                        const pki::private_key& own_key, session_manager& sessions, address_space& nodes,
                                        identity_checks identities)
     : impl_(std::make_shared<impl>(impl{config, own_certificate, own_key, own_certificate.der(), sessions, nodes,
-                                        std::move(identities), counters_})) {}
+                                        std::move(identities), counters_, {}})) {}
 
 std::size_t service_dispatcher::sweep(date_time now) {
   const auto expired = impl_->sessions.expire(now);
-  for (const auto& s : expired) impl_->nodes.release_continuation_points(*s);
+  for (const auto& s : expired) impl_->session_gone(*s);
   return expired.size();
+}
+
+void service_dispatcher::on_session_closed(std::function<void(const session&)> observer) {
+  impl_->closed_observers.push_back(std::move(observer));
 }
 
 bytes service_dispatcher::handle(request_context& context, byte_view request_body) {
@@ -430,7 +475,16 @@ bytes service_dispatcher::handle(request_context& context, byte_view request_bod
                           });
     case call_request::binary_encoding_id:
       return with_session(static_cast<call_request*>(nullptr),
-                          [&](const call_request& q, session& ses) { return encode_with_type_id(s.nodes.call(q, ses)); });
+                          [&](const call_request& q, session& ses) {
+                            // Methods may depend on the channel (Part 12's AuthorizationService
+                            // needs SignAndEncrypt) and on the session's application.
+                            auto who = context_of(ses);
+                            who.origin = &ses;
+                            who.channel_mode = to_wire(context.channel.mode());
+                            who.channel_policy_uri = context.channel.policy_uri();
+                            who.remote_address = context.remote_address;
+                            return encode_with_type_id(s.nodes.call(q, who));
+                          });
     case register_nodes_request::binary_encoding_id:
       return with_session(static_cast<register_nodes_request*>(nullptr), [&](const register_nodes_request& q, session&) {
         register_nodes_response response;

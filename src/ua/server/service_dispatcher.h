@@ -25,6 +25,8 @@ struct identity_checks {
       password;
   std::function<result<session_identity>(const std::vector<pki::certificate>& chain, const std::string& source)>
       user_certificate;
+  // IssuedIdentityToken: the token (a JWT) as the client sent it, decrypted when it was encrypted.
+  std::function<result<session_identity>(const std::string& token, const std::string& source)> issued_token;
 };
 
 struct request_context {
@@ -54,6 +56,10 @@ class service_dispatcher {
   std::size_t sweep(date_time now);
 
   const service_counters& counters() const noexcept { return counters_; }
+
+  // Called (on the server's thread) for every session that closes or expires, so services
+  // that keep per-session state can free it. Register before the listener starts.
+  void on_session_closed(std::function<void(const session&)> observer);
 
  private:
   struct impl;

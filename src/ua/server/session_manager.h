@@ -29,6 +29,7 @@ struct session {
   std::string name;
   std::string client_application_uri;
   bytes client_certificate;  // DER leaf, may be empty with policy None
+  std::string client_thumbprint;  // its SHA-1, upper hex ("" without one)
   std::uint32_t channel_id = 0;
   double timeout_ms = 0;
   date_time created;
@@ -36,7 +37,6 @@ struct session {
   bytes server_nonce;  // the last one we sent; the next activation signs it
   bool activated = false;
   session_identity identity;
-  message_security_mode security_mode = message_security_mode::invalid;  // of the activating channel
   std::uint64_t reads = 0;
 };
 
@@ -57,19 +57,13 @@ class session_manager {
   void channel_closed(std::uint32_t channel_id);
   std::size_t size() const;
   std::vector<session> list() const;
-  // Called (outside the manager's lock) for every session that close() or expire() removes,
-  // so per-session state elsewhere (open files, …) is released with it. Add before serving.
-  void add_close_listener(std::function<void(const session&)> listener);
 
  private:
-  void notify_closed(const std::vector<std::shared_ptr<session>>& closed) const;
-
   std::vector<std::shared_ptr<session>> expire_locked(date_time now);
 
   std::uint32_t max_sessions_;
   mutable std::mutex mutex_;
   std::unordered_map<node_id, std::shared_ptr<session>, node_id_hash> sessions_;
-  std::vector<std::function<void(const session&)>> close_listeners_;
 };
 
 }  // namespace castellan::ua
