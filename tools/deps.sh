@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev curl netcat-openbsd jq
   nodejs npm ca-certificates
+  chromium
 )
 
 as_root() {
@@ -43,8 +44,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages, pinned by their lock files: schema data for code generation
-# and node-opcua, the real OPC UA peer of the interop tests.
-for dir in tools/schema tests/ua/interop; do
+# node-opcua, the real OPC UA peer of the interop tests; playwright-core for the browser tests
+# (it drives Debian's chromium, never a downloaded browser); the web console's build tools.
+for dir in tools/schema tests/ua/interop tests/console web; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "deps: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,5 +1,7 @@
 #include "app/cli_context.h"
 
+#include "app/logging.h"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -7,15 +9,21 @@
 
 namespace castellan::app {
 
+config_sources cli_context::sources() const {
+  config_sources sources;
+  if (globals_.data_dir) sources.data_dir = *globals_.data_dir;
+  if (globals_.config_file) sources.file = *globals_.config_file;
+  sources.overrides = globals_.overrides;
+  return sources;
+}
+
 result<const config*> cli_context::cfg() {
   if (!config_) {
-    config_sources sources;
-    if (globals_.data_dir) sources.data_dir = *globals_.data_dir;
-    if (globals_.config_file) sources.file = *globals_.config_file;
-    sources.overrides = globals_.overrides;
-    auto loaded = load_config(sources);
+    auto loaded = load_config(sources());
     if (!loaded) return std::move(loaded).err();
     config_ = std::move(loaded).value();
+    // Log lines follow log.level and log.format from here on (values checked when loaded).
+    (void)configure_logging(config_->log_level, config_->log_format, config_->node_name);
   }
   return &*config_;
 }

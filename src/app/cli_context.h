@@ -33,6 +33,8 @@ class cli_context {
 
   bool json() const { return globals_.json; }
   result<const config*> cfg();
+  // Where the configuration came from (the server reads them again on SIGHUP).
+  config_sources sources() const;
   result<store::store*> store();
   result<trust::trust_service*> trust();
   result<registry::registry_service*> registry();

@@ -322,6 +322,12 @@ std::vector<config_key> build_keys() {
                     c.admin.timeout_seconds = static_cast<int>(*n);
                     return {};
                   }});
+  keys.push_back({"admin.console", "string", "<folder of the castellan binary>/console",
+                  "Folder of the web console's built files, served at https://HOST:8443/; \"off\" to not serve the console.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    c.admin.console = v;
+                    return {};
+                  }});
   keys.push_back({"log.level", "string", "info", "trace, debug, info, warn, error or off.",
                   [](config& c, const std::string& v) -> result<void> {
                     for (const char* ok : {"trace", "debug", "info", "warn", "error", "off"}) {
@@ -380,12 +386,18 @@ result<std::string> toml_text(const toml::node& node, const std::string& key) {
   return make_error(status_code::BadConfigurationError, key + ": unsupported value type");
 }
 
-result<void> apply_toml(config& c, const fs::path& file) {
-  auto data = read_file(file, 1024 * 1024);
-  if (!data) return std::move(data).err();
+result<void> apply_toml(config& c, const fs::path& file, const std::optional<std::string>& given) {
+  std::string content;
+  if (given) {
+    content = *given;
+  } else {
+    auto data = read_file(file, 1024 * 1024);
+    if (!data) return std::move(data).err();
+    content.assign(reinterpret_cast<const char*>(data->data()), data->size());
+  }
   toml::table table;
   try {
-    table = toml::parse(std::string_view(reinterpret_cast<const char*>(data->data()), data->size()), file.string());
+    table = toml::parse(std::string_view(content), file.string());
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     return make_error(status_code::BadConfigurationError, file.string() + ":" + std::to_string(where.line) + ":" +
@@ -420,6 +432,24 @@ std::string env_name(const std::string& key) {
   return out;
 }
 
+fs::path config_file_path(const config_sources& sources, bool* required) {
+  auto getenv = sources.getenv ? sources.getenv : [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
+  };
+  if (required != nullptr) *required = true;
+  if (sources.file) return *sources.file;
+  if (auto env = getenv("CASTELLAN_CONFIG"); env && !env->empty()) return *env;
+  if (required != nullptr) *required = false;
+  fs::path data_dir = "castellan-data";
+  if (sources.data_dir) {
+    data_dir = *sources.data_dir;
+  } else if (auto env = getenv("CASTELLAN_DATA_DIR"); env && !env->empty()) {
+    data_dir = *env;
+  }
+  return data_dir / "castellan.toml";
+}
+
 result<config> load_config(const config_sources& sources) {
   auto getenv = sources.getenv ? sources.getenv : [](const char* name) -> std::optional<std::string> {
     const char* v = std::getenv(name);
@@ -431,18 +461,11 @@ result<config> load_config(const config_sources& sources) {
   } else if (auto env = getenv("CASTELLAN_DATA_DIR"); env && !env->empty()) {
     c.data_dir = *env;
   }
-  fs::path file = c.data_dir / "castellan.toml";
   bool file_required = false;
-  if (sources.file) {
-    file = *sources.file;
-    file_required = true;
-  } else if (auto env = getenv("CASTELLAN_CONFIG"); env && !env->empty()) {
-    file = *env;
-    file_required = true;
-  }
+  const fs::path file = config_file_path(sources, &file_required);
   std::error_code ec;
-  if (fs::exists(file, ec)) {
-    if (auto r = apply_toml(c, file); !r) return std::move(r).err();
+  if (sources.file_text || fs::exists(file, ec)) {
+    if (auto r = apply_toml(c, file, sources.file_text); !r) return std::move(r).err();
     c.config_file = file;
   } else if (file_required) {
     return make_error(status_code::BadConfigurationError, file.string() + ": configuration file not found");

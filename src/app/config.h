@@ -48,6 +48,9 @@ struct admin_settings {
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 4 * 1024 * 1024;  // certificate bundles and CRLs
   int timeout_seconds = 30;
+  // The web console's built files (index.html, assets/): "" : the console/ folder next to the
+  // castellan binary (where the build puts it); "off": no console.
+  std::string console;
 };
 
 struct config {
@@ -83,11 +86,18 @@ struct config_sources {
   std::vector<std::string> overrides;             // --set KEY=VALUE
   // Reads an environment variable; tests pass their own.
   std::function<std::optional<std::string>(const char*)> getenv;
+  // The configuration file's content, when the caller has it already (a change being checked
+  // before it is written); read from the file otherwise.
+  std::optional<std::string> file_text;
 };
 
 // Resolves the data directory, reads <data_dir>/castellan.toml (or --config), applies the
 // environment and overrides. Unknown keys and bad values are errors naming the key and source.
 result<config> load_config(const config_sources& sources);
+
+// Where the configuration file is (or would be) for these sources: --config,
+// CASTELLAN_CONFIG, or <data-dir>/castellan.toml; `required` when named explicitly.
+std::filesystem::path config_file_path(const config_sources& sources, bool* required = nullptr);
 
 // The environment variable for a key: trust.mode → CASTELLAN_TRUST_MODE.
 std::string env_name(const std::string& key);

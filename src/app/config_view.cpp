@@ -51,7 +51,8 @@ nlohmann::json config_view(const config& v) {
             {"private_key", v.admin.private_key.string()},
             {"header_limit", v.admin.header_limit},
             {"body_limit", v.admin.body_limit},
-            {"timeout_seconds", v.admin.timeout_seconds}}},
+            {"timeout_seconds", v.admin.timeout_seconds},
+            {"console", v.admin.console}}},
           {"log", {{"level", v.log_level}, {"format", v.log_format}}}};
 }
 

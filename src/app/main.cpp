@@ -19,6 +19,11 @@ int main(int argc, char** argv) {
   app.add_option("--config", globals.config_file, "configuration file (default <data-dir>/castellan.toml, env CASTELLAN_CONFIG)");
   app.add_option("--set", globals.overrides, "override a setting: --set trust.mode=trusted-ca (repeatable)");
   app.add_flag("--json", globals.json, "JSON output");
+  // The same as --set log.format=…, spelled the way people look for it.
+  app.add_option_function<std::string>(
+         "--log-format", [&globals](const std::string& f) { globals.overrides.push_back("log.format=" + f); },
+         "log lines: text (default) or json, one JSON object per line (key log.format)")
+      ->check(CLI::IsMember({"text", "json"}));
 
   command_fn selected;
   add_server_commands(app, selected);
@@ -33,7 +38,7 @@ int main(int argc, char** argv) {
   // Every subcommand's --help names the global options it also takes.
   std::function<void(CLI::App*)> add_footer = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands([](CLI::App*) { return true; })) {
-      sub->footer("Global options (before or after the subcommand): --data-dir DIR, --config FILE, --set KEY=VALUE, --json");
+      sub->footer("Global options (before or after the subcommand): --data-dir DIR, --config FILE, --set KEY=VALUE, --log-format text|json, --json");
       add_footer(sub);
     }
   };

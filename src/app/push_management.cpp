@@ -59,7 +59,7 @@ ua::call_method_result failed(const error& e, const char* what) {
 
 // Part 12 §7.10: SecurityAdmin, and only over an encrypted channel.
 std::optional<status_code> refuse(const ua::session_context& who) {
-  if (who.channel_mode != ua::message_security_mode::sign_and_encrypt) return status_code::BadSecurityModeInsufficient;
+  if (who.security_mode != ua::message_security_mode::sign_and_encrypt) return status_code::BadSecurityModeInsufficient;
   if (std::find(who.roles.begin(), who.roles.end(), "SecurityAdmin") == who.roles.end()) return status_code::BadUserAccessDenied;
   return std::nullopt;
 }
@@ -183,7 +183,8 @@ result<ua::trust_list_data_type> push_management::current_lists() {
   return lists;
 }
 
-result<void> push_management::install(ua::address_space& nodes) {
+result<void> push_management::install(ua::address_space& nodes, ua::session_manager& sessions) {
+  sessions.add_close_listener([this](const ua::session& s) { file_.session_closed(s.session_id); });
 
   auto set = [&](std::uint32_t node, ua::variant value) -> result<void> { return nodes.set_value(ns0(node), std::move(value)); };
   auto source = [&](std::uint32_t node, ua::value_source s) -> result<void> { return nodes.set_value_source(ns0(node), std::move(s)); };

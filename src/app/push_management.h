@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "trust/trust_service.h"
 #include "ua/server/address_space.h"
+#include "ua/server/session_manager.h"
 #include "ua/server/trust_list_file.h"
 #include "ua/transport/server_channel.h"
 
@@ -45,11 +46,9 @@ class push_management {
   push_management(const push_management&) = delete;
   push_management& operator=(const push_management&) = delete;
 
-  // Sets the ServerConfiguration values and method handlers; `nodes` must not outlive this.
-  result<void> install(ua::address_space& nodes);
-  // Frees the trust list handles of a session that closed or timed out (the dispatcher's
-  // session-closed observer calls it).
-  void session_closed(const ua::node_id& session_id) { file_.session_closed(session_id); }
+  // Sets the ServerConfiguration values and method handlers, and frees a session's trust list
+  // handles when it closes. `nodes` and `sessions` must outlive this object's use by them.
+  result<void> install(ua::address_space& nodes, ua::session_manager& sessions);
 
   // What new secure channels use; ApplyChanges replaces it.
   std::shared_ptr<const ua::own_identity> identity() const { return current_.load(); }

@@ -12,9 +12,83 @@
 #include "app/authz_services.h"
 #include "app/serve_authz.h"
 #include "core/files.h"
+#include "trust/user_trust_list.h"
 #include "pki/encoding.h"
+#include "app/config_editor.h"
+#include "app/live_connections.h"
+#include "app/logging.h"
+#include "events/metrics.h"
 
 namespace castellan::app {
+using service_counters_ptr = const ua::service_counters*;
+
+namespace {
+
+// The files behind the TLS identities, by modification time and size: a renewal that
+// replaced them is picked up on SIGHUP.
+struct tls_files {
+  std::vector<std::pair<std::filesystem::file_time_type, std::uintmax_t>> stamps;
+  static tls_files of(const config& c) {
+    tls_files out;
+    const auto own = own_paths::in(c.data_dir);
+    for (const auto& path : {own.cert, own.key, c.admin.certificate, c.admin.private_key}) {
+      std::error_code ec;
+      const auto when = path.empty() ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(path, ec);
+      const auto size = path.empty() || ec ? 0 : std::filesystem::file_size(path, ec);
+      out.stamps.emplace_back(ec ? std::filesystem::file_time_type{} : when, ec ? 0 : size);
+    }
+    return out;
+  }
+  friend bool operator==(const tls_files&, const tls_files&) = default;
+};
+
+void reload_certificates(const config& c, admin_edge* admin, device::mtls_listener* mtls, bool opcua) {
+  const auto paths = own_paths::in(c.data_dir);
+  auto own = load_pair(paths.cert, paths.key);
+  if (!own) {
+    spdlog::error("SIGHUP: the server certificate was not reloaded, the one in use stays: {}", own.err().message);
+    return;
+  }
+  if (admin != nullptr) {
+    if (auto r = admin->reload_identity(c, *own); !r) {
+      spdlog::error("SIGHUP: admin HTTPS keeps its certificate: {}", r.err().message);
+    } else {
+      spdlog::info("SIGHUP: admin HTTPS presents the reloaded certificate to new connections");
+    }
+  }
+  if (mtls != nullptr) {
+    if (auto r = mtls->reload_identity(own->cert, own->key); !r) {
+      spdlog::error("SIGHUP: device mTLS keeps its certificate: {}", r.err().message);
+    } else {
+      spdlog::info("SIGHUP: device mTLS presents {} to new connections", own->cert.thumbprint());
+    }
+  }
+  // The OPC UA application instance certificate is part of every open channel's security:
+  // it changes with a restart, not under live sessions.
+  if (opcua) spdlog::warn("SIGHUP: the OPC UA server keeps its certificate until a restart; the new one is {}", own->cert.thumbprint());
+}
+
+// Gauges of what is open now and the OPC UA session counters, read at each scrape.
+void count_live_edges(const std::shared_ptr<live_view>& live, opcua_edge* opcua) {
+  auto& m = events::metrics::global();
+  m.describe("castellan_ua_sessions", "gauge", "OPC UA sessions open now.");
+  m.describe("castellan_ua_channels", "gauge", "OPC UA connections (secure channels) open now.");
+  m.describe("castellan_ua_sessions_activated_total", "counter", "OPC UA sessions activated.");
+  m.describe("castellan_ua_session_activation_failures_total", "counter", "OPC UA ActivateSession calls refused.");
+  const service_counters_ptr counters = opcua != nullptr ? &opcua->dispatcher().counters() : nullptr;
+  m.on_scrape([weak = std::weak_ptr<live_view>(live), counters](events::metrics& metrics) {
+    const auto alive = weak.lock();
+    if (!alive) return;  // the server has stopped
+    metrics.set("castellan_ua_sessions", {}, static_cast<double>(alive->ua_session_count()));
+    metrics.set("castellan_ua_channels", {}, static_cast<double>(alive->ua_channel_count()));
+    if (counters != nullptr) {
+      metrics.set("castellan_ua_sessions_activated_total", {}, static_cast<double>(counters->sessions_activated.load()));
+      metrics.set("castellan_ua_session_activation_failures_total", {}, static_cast<double>(counters->activation_failures.load()));
+    }
+  });
+}
+
+}  // namespace
 
 int run_server(cli_context& ctx) {
   auto c = ctx.cfg();
@@ -51,6 +125,10 @@ int run_server(cli_context& ctx) {
     if (!started) return ctx.fail(started.err());
     mtls = std::move(started).value();
   }
+  // X509 user identities (OPC UA logins and the AuthorizationService) are checked against their
+  // own trust list: <data>/pki/users, apart from the application lists.
+  trust::user_trust_list user_trust((*c)->data_dir / "pki" / "users", ctx.clock());
+  if (auto ok = user_trust.ensure_layout(); !ok) return ctx.fail(ok.err());
   // The AuthorizationService (Part 12 §9): one "default" service unless some were created.
   std::unique_ptr<authz::authorization_service> authorization;
   std::shared_ptr<const authz::token_verifier> token_verifier;
@@ -75,13 +153,9 @@ int run_server(cli_context& ctx) {
       if (!who) return who.err();
       return who->roles;
     };
-    trust::trust_service* trust_store = *t;
-    options.check_user_certificate = [trust_store](const pki::certificate& cert, const std::string& source) -> result<void> {
-      trust::validation_request request;
-      request.chain = {cert};
-      request.use = trust::certificate_use::client;
-      const auto verdict = trust_store->admit(request, trust::actor{cert.thumbprint(), "authz " + source}, "authz");
-      if (!verdict.ok()) return make_error(verdict.status, "user certificate " + cert.thumbprint() + " is not trusted");
+    options.check_user_certificate = [&user_trust](const pki::certificate& cert, const std::string&) -> result<void> {
+      const auto verdict = user_trust.validate({cert});
+      if (!verdict.ok()) return make_error(verdict.status, "user certificate " + cert.thumbprint() + ": " + verdict.message);
       return {};
     };
     // The chained use case: JWTs of configured identity providers are identities too.
@@ -120,21 +194,99 @@ int run_server(cli_context& ctx) {
       if (!who) return who.err();
       return ua::session_identity{who->name, "username", who->roles};
     };
+    // X509 users: the user trust list decides who, the identity mapping rules which roles.
+    authz::authorization_service* mapping = authorization.get();
+    events::audit_writer* audit = &decisions;
+    const auto* clk = &ctx.clock();
+    const std::string node = (*c)->node_name;
+    identities.user_certificate = [&user_trust, mapping, audit, clk, node](const std::vector<pki::certificate>& chain,
+                                                                           const std::string& source) -> result<ua::session_identity> {
+      const auto verdict = user_trust.validate(chain);
+      const auto& cert = chain.front();
+      store::audit_record a;
+      a.time = clk->now();
+      a.node = node;
+      a.actor = cert.subject().text;
+      a.source = source;
+      a.action = "ua.x509_login";
+      a.target = cert.thumbprint();
+      a.result = std::string(status_name(verdict.status));
+      a.detail = verdict.ok() ? "user trust list" : verdict.message;
+      audit->append(std::move(a));
+      if (!verdict.ok()) return make_error(verdict.status, "user certificate " + cert.thumbprint() + ": " + verdict.message);
+      ua::session_identity id{cert.subject().text, "x509", {"AuthenticatedUser"}};
+      if (mapping) {
+        authz::identity_facts facts;
+        facts.user_kind = authz::identity_facts::kind::x509;
+        facts.user = id.user;
+        facts.user_subject = id.user;
+        facts.user_thumbprint = cert.thumbprint();
+        for (auto& role : mapping->roles_of(facts)) {
+          if (std::find(id.roles.begin(), id.roles.end(), role) == id.roles.end()) id.roles.push_back(std::move(role));
+        }
+      }
+      return id;
+    };
     // AccessTokens of our own services are logins too (the target server side of Part 12).
     if (token_verifier && (*c)->authz.accept_tokens) {
       identities.issued_token = issued_token_login(token_verifier, decisions, ctx.clock(), (*c)->node_name);
     }
     auto started = opcua_edge::start(io, **c, **t, (*c)->registry.enabled ? *r : nullptr, *own, std::move(identities),
-                                     **ctx.store(), ctx.clock(), authorization.get());
+                                     **ctx.store(), ctx.clock(), authorization.get(), &**ctx.store());
     if (!started) return ctx.fail(started.err());
     opcua = std::move(started).value();
   }
+  // Live sessions and connections (admin API, /metrics), and the configuration that changes
+  // while serving (admin API, SIGHUP). Declared after the edges: destroyed before them.
+  auto live = std::make_shared<live_view>(opcua.get(), mtls.get(), admission.get());
+  count_live_edges(live, opcua.get());
+  opcua_edge* opcua_ptr = opcua.get();
+  registry::registry_service* registry_ptr = *r;
+  config_editor editor(**c, ctx.sources(), **ctx.store(), ctx.clock(), [opcua_ptr, registry_ptr](const config& next) {
+    registry_ptr->set_signup_rate(next.registry.signups_per_second);
+    if (auto logged = configure_logging(next.log_level, next.log_format, next.node_name); !logged) {
+      spdlog::warn("configuration: {}", logged.err().message);
+    }
+    // The OPC UA server's settings belong to its thread.
+    if (opcua_ptr != nullptr) boost::asio::post(opcua_ptr->io(), [opcua_ptr, ua = next.ua] { opcua_ptr->apply_live(ua); });
+  });
+
   std::unique_ptr<admin_edge> admin;
   if (!(*c)->admin.listen.empty() && (*c)->admin.listen != "off") {
-    auto started = admin_edge::start(io, **c, {**ctx.store(), **t, **u, (*c)->registry.enabled ? *r : nullptr, ctx.clock()}, *own);
+    admin_edge_services services{**ctx.store(), **t, **u, (*c)->registry.enabled ? *r : nullptr, ctx.clock(), &editor, live.get()};
+    // Connections now, per edge, for the console's dashboard (read from the admin workers).
+    services.connections = [ua = opcua.get(), device = mtls.get()] {
+      nlohmann::json j = nlohmann::json::object();
+      if (device != nullptr) j["device_mtls"] = device->connections();
+      if (ua != nullptr) {
+        j["opcua_channels"] = ua->open_channels();
+        j["opcua_sessions"] = ua->sessions().size();
+      }
+      return j;
+    };
+    auto started = admin_edge::start(io, **c, services, *own);
     if (!started) return ctx.fail(started.err());
     admin = std::move(started).value();
   }
+  // SIGHUP (systemctl reload): the configuration file again, and the TLS certificates when
+  // their files changed. A bad file changes nothing.
+  tls_files watched = tls_files::of(**c);
+  boost::asio::signal_set hangup(io, SIGHUP);
+  std::function<void()> wait_hangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("SIGHUP: reloading the configuration");
+      (void)editor.reload();
+      const auto now = tls_files::of(editor.running());
+      if (now != watched) {
+        reload_certificates(editor.running(), admin.get(), mtls.get(), opcua != nullptr);
+        watched = now;
+      }
+      wait_hangup();
+    });
+  };
+  wait_hangup();
+
   // Stopping: admin HTTPS requests in progress get their answers, up to a deadline.
   boost::asio::steady_timer deadline(io);
 
@@ -142,6 +294,7 @@ int run_server(cli_context& ctx) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: stopping", signal);
+    hangup.cancel();
     if (admission) admission->stop();
     if (mtls) mtls->stop();
     if (opcua) opcua->stop();

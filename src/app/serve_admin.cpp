@@ -29,6 +29,26 @@ result<std::optional<key_pair>> admin_identity(const config& c) {
   return std::optional<key_pair>(std::move(pair).value());
 }
 
+// The web console's files: admin.console, or console/ next to the binary. A missing default
+// folder is not an error (a build without the console); a configured one that is missing is.
+result<std::shared_ptr<const http::static_site>> console_site(const config& c) {
+  if (c.admin.console == "off") return std::shared_ptr<const http::static_site>{};
+  std::filesystem::path root = c.admin.console;
+  if (root.empty()) {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return std::shared_ptr<const http::static_site>{};
+    root = exe.parent_path() / "console";
+    if (!std::filesystem::exists(root / "index.html", ec)) {
+      spdlog::info("no web console at {} (build the castellan_console target); the API is served without it", root.string());
+      return std::shared_ptr<const http::static_site>{};
+    }
+  }
+  auto site = http::static_site::load(root);
+  if (!site) return make_error(site.err().code, "admin.console: " + site.err().message);
+  return std::move(site).value();
+}
+
 }  // namespace
 
 result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& io, const config& c, admin_edge_services services,
@@ -41,7 +61,9 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
   const auto pki_dir = c.data_dir / "pki";
   auto* trust = &services.trust;
   const nlohmann::json view = config_view(c);
-  edge->api_ = std::make_unique<http::admin_api>(http::admin_services{
+  auto console = console_site(c);
+  if (!console) return std::move(console).err();
+  http::admin_services api_services{
       services.store, services.trust, services.users, services.registry, services.clock, events::metrics::global(),
       [view] { return view; },
       // The pki/ folder mirrors the lists after every change, as it does after CLI changes;
@@ -50,7 +72,16 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
         std::lock_guard lock(*mutex);
         if (auto r = trust->export_pki_folder(pki_dir); !r) spdlog::warn("the pki/ folder export failed: {}", r.err().message);
       },
-      [self] { return self->server_ && !self->server_->stopping(); }});
+      [self] { return self->server_ && !self->server_->stopping(); },
+      services.configuration, services.live, c.node_name};
+  // The web console: its files, and the connections its dashboard shows.
+  api_services.console = *console;
+  api_services.connections = [self, edges = services.connections] {
+    nlohmann::json j = edges ? edges() : nlohmann::json::object();
+    if (self->server_) j["admin_https"] = self->server_->connections();
+    return j;
+  };
+  edge->api_ = std::make_unique<http::admin_api>(std::move(api_services));
   http::server_options options;
   options.name = "admin HTTPS";
   options.listen = c.admin.listen;
@@ -65,7 +96,15 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
   auto address = http::parse_listen_address(c.admin.listen);
   spdlog::info("admin HTTPS API https://{}:{}/api/v1/ ({} routes)", address ? address->first : std::string("?"), edge->port(),
                edge->api_->routes().routes().size());
+  if (*console) spdlog::info("web console https://{}:{}/ ({} files)", address ? address->first : std::string("?"), edge->port(), (*console)->files());
   return edge;
+}
+
+result<void> admin_edge::reload_identity(const config& c, const key_pair& own) {
+  auto configured = admin_identity(c);
+  if (!configured) return std::move(configured).err();
+  const key_pair& identity = *configured ? **configured : own;
+  return server_->reload_identity(identity.cert, identity.key);
 }
 
 void admin_edge::stop(std::function<void()> done) {

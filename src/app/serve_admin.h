@@ -20,6 +20,10 @@ struct admin_edge_services {
   users::user_service& users;
   registry::registry_service* registry;  // null when the registry is disabled
   const castellan::clock& clock;
+  // Live connections per edge, for the console's dashboard (may be empty).
+  std::function<nlohmann::json()> connections = {};
+  http::configuration_control* configuration = nullptr;  // changes through the API (null: read-only)
+  http::live_connections* live = nullptr;                // OPC UA sessions and connections
 };
 
 class admin_edge {
@@ -29,6 +33,9 @@ class admin_edge {
   // Stops accepting; connections finish their request. `done` runs once all have ended.
   void stop(std::function<void()> done);
   unsigned short port() const { return server_->port(); }
+  // SIGHUP: the admin API's certificate and key again (admin.certificate, or the server's own
+  // pair). Call on the I/O thread.
+  result<void> reload_identity(const config& c, const key_pair& own);
 
  private:
   admin_edge() = default;

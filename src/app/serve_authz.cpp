@@ -66,7 +66,7 @@ authz::identity_facts::kind kind_of(const std::string& token_type) {
 // The application on the channel and the session's user, as the domain service sees them.
 authz::caller caller_of(const ua::session_context& who) {
   authz::caller c;
-  c.channel_encrypted = who.channel_mode == ua::message_security_mode::sign_and_encrypt;
+  c.channel_encrypted = who.security_mode == ua::message_security_mode::sign_and_encrypt;
   c.source = who.remote_address;
   c.session_key = who.session_id.to_string();
   auto& f = c.session;

@@ -6,8 +6,10 @@
 #include <mutex>
 
 #include "app/push_management.h"
-#include "pki/encoding.h"
 #include "app/serve_authz.h"
+#include "pki/encoding.h"
+#include "app/serve_opcua_events.h"
+#include "events/metrics.h"
 #include "ua/server/address_space.h"
 #include "ua/server/ua_listener.h"
 #include "ua/types/generated.h"
@@ -33,19 +35,32 @@ result<std::pair<std::string, unsigned short>> split_listen(const std::string& t
 constexpr std::uint32_t server_get_monitored_items = 11492;
 
 // The methods of namespace 0 that castellan answers (ServerConfiguration's: push_management).
-void install_methods(ua::address_space& nodes) {
-  // castellan has no subscriptions, so no subscription id is valid (Part 5 §9.1).
-  (void)nodes.set_method_handler(ua::node_id::numeric(server_get_monitored_items),
-                                 [](const std::vector<ua::variant>&, const ua::session_context&) {
-                                   ua::call_method_result r;
-                                   r.status_code = status_code::BadSubscriptionIdInvalid;
-                                   return r;
-                                 });
+void install_methods(ua::address_space& nodes, ua::subscription_engine& subscriptions) {
+  // Part 5 §9.1: the server and client handles of one of the caller's subscriptions.
+  (void)nodes.set_method_handler(
+      ua::node_id::numeric(server_get_monitored_items),
+      [&subscriptions](const std::vector<ua::variant>& inputs, const ua::session_context& who) {
+        ua::call_method_result r;
+        const auto* id = inputs.empty() ? nullptr : inputs.front().get_if<std::uint32_t>();
+        if (!id) {
+          r.status_code = status_code::BadInvalidArgument;
+          return r;
+        }
+        auto items = subscriptions.monitored_items(who, *id);
+        if (!items) {
+          r.status_code = items.code();
+          return r;
+        }
+        r.output_arguments.push_back(ua::variant::array(std::move(items->first), ua::builtin_type::uint32));
+        r.output_arguments.push_back(ua::variant::array(std::move(items->second), ua::builtin_type::uint32));
+        return r;
+      });
 }
 
 }  // namespace
 
 struct opcua_edge::parts {
+  boost::asio::io_context* io = nullptr;
   ua::ua_server_config server;
   ua::server_channel_config channel;
   bytes own_chain;
@@ -54,28 +69,42 @@ struct opcua_edge::parts {
   std::unique_ptr<push_management> push;
   std::unique_ptr<ua::service_dispatcher> dispatcher;
   std::unique_ptr<ua::ua_listener> listener;
+  std::unique_ptr<audit_log_events> audit_events;
 };
 
 opcua_edge::opcua_edge(std::unique_ptr<parts> p) : parts_(std::move(p)) {}
 opcua_edge::~opcua_edge() { stop(); }
 
 void opcua_edge::stop() {
+  if (parts_ && parts_->audit_events) parts_->audit_events->stop();
   if (parts_ && parts_->listener) parts_->listener->stop();
 }
 
+void opcua_edge::emit(const ua::ua_event& event) { parts_->dispatcher->subscriptions().emit(event); }
+
 unsigned short opcua_edge::port() const { return parts_->listener->port(); }
 const ua::session_manager& opcua_edge::sessions() const { return *parts_->sessions; }
+std::size_t opcua_edge::open_channels() const { return parts_->listener->open_channels(); }
+ua::ua_listener& opcua_edge::listener() { return *parts_->listener; }
+boost::asio::io_context& opcua_edge::io() { return *parts_->io; }
+ua::service_dispatcher& opcua_edge::dispatcher() { return *parts_->dispatcher; }
+
+void opcua_edge::apply_live(const ua_settings& settings) {
+  parts_->server.allow_anonymous = settings.allow_anonymous;
+  parts_->server.detailed_errors = settings.detailed_errors;
+}
 
 result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& io, const config& c, trust::trust_service& trust,
                                                       registry::registry_service* registry, const key_pair& own,
                                                       ua::identity_checks identities, store::store& store, const clock& clk,
-                                                      authz::authorization_service* authorization) {
+                                                      authz::authorization_service* authorization, store::store* audit_log) {
   if (c.ua.registry_gate && !registry) {
     return make_error(status_code::BadConfigurationError, "ua.registry_gate needs registry.enabled");
   }
   auto listen = split_listen(c.ua.listen);
   if (!listen) return listen.err();
   auto p = std::make_unique<parts>();
+  p->io = &io;
   auto& s = p->server;
   s.application_uri = c.application_uri;
   s.product_uri = "urn:castellan";
@@ -133,9 +162,12 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
     }
     return false;
   };
-  const bool detailed = c.ua.detailed_errors;
   registry::registry_service* gate = c.ua.registry_gate ? registry : nullptr;
-  ch.check_certificate = [&trust, gate, detailed](const std::vector<pki::certificate>& chain, const std::string& policy_uri) {
+  const auto* events = p.get();  // the dispatcher exists before the first channel opens
+  // detailed_errors is read per decision: it may change while serving (on the I/O thread).
+  ch.check_certificate = [&trust, gate, server_config, events](const std::vector<pki::certificate>& chain,
+                                                                const std::string& policy_uri) {
+    const bool detailed = server_config->detailed_errors;
     trust::validation_request request;
     request.chain = chain;
     request.use = trust::certificate_use::client;
@@ -147,6 +179,8 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
       status = gate->admit(registry::connection{chain, "", "", "opc.tcp"}).status;
     }
     if (is_good(status)) return status_code::Good;
+    // Security administrators watching the Server object see the refusal with its real reason.
+    events->dispatcher->subscriptions().emit(certificate_refusal_event(chain, status, policy_uri, events->server.application_uri));
     // Part 4 advises one code for every refusal so a probing client learns nothing.
     return detailed ? status : status_code::BadSecurityChecksFailed;
   };
@@ -158,15 +192,13 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   auto nodes = ua::address_space::create_standard(ua::server_identity{s.application_uri, s.product_uri, s.application_name}, limits);
   if (!nodes) return nodes.err();
   p->nodes = std::move(*nodes);
-  install_methods(*p->nodes);
-  if (auto installed = p->push->install(*p->nodes); !installed) return installed.err();
+  if (auto installed = p->push->install(*p->nodes, *p->sessions); !installed) return installed.err();
   if (authorization) {
     if (auto ok = install_authorization_services(*p->nodes, *authorization, own, s.endpoint_url); !ok) return ok.err();
     if (c.authz.accept_tokens && identities.issued_token) s.issued_token_policies = issued_token_policies(*authorization, s.endpoint_url);
   }
   p->dispatcher = std::make_unique<ua::service_dispatcher>(p->server, own.cert, own.key, *p->sessions, *p->nodes, std::move(identities));
-  // TrustList file handles belong to their session and go with it.
-  p->dispatcher->on_session_closed([push](const ua::session& closed) { push->session_closed(closed.session_id); });
+  install_methods(*p->nodes, p->dispatcher->subscriptions());
   if (authorization) {
     // RequestIds belong to their session and go with it.
     p->dispatcher->on_session_closed([authorization](const ua::session& closed) {
@@ -177,8 +209,22 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   options.host = listen->first;
   options.port = listen->second;
   options.max_channels = s.max_channels;
+  // StatusCodes are a closed set, so counting by code keeps the series bounded.
+  auto& metrics = events::metrics::global();
+  metrics.describe("castellan_ua_connects_total", "counter",
+                   "OPC UA connection attempts by result: Good when the secure channel opened, else the StatusCode that refused it.");
+  options.on_connect_result = [&metrics](status_code result) {
+    metrics.add("castellan_ua_connects_total", {{"result", std::string(status_name(result))}});
+  };
   p->listener = std::make_unique<ua::ua_listener>(io, p->channel, *p->dispatcher, *p->sessions, options);
   if (auto started = p->listener->start(); !started) return started.err();
+  if (audit_log) {
+    auto* dispatcher = p->dispatcher.get();
+    const auto gds = p->nodes->find_namespace(ua::gds_namespace_uri).value_or(2);
+    p->audit_events = std::make_unique<audit_log_events>(io, *audit_log, registry, s.application_uri, gds,
+                                                         [dispatcher](const ua::ua_event& e) { dispatcher->subscriptions().emit(e); });
+    p->audit_events->start();
+  }
   spdlog::info("OPC UA server {} ({} endpoints{})", s.endpoint_url, s.endpoints.size(),
                c.ua.allow_anonymous ? ", anonymous logins allowed" : "");
   return std::unique_ptr<opcua_edge>(new opcua_edge(std::move(p)));

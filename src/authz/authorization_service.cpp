@@ -83,6 +83,12 @@ void authorization_service::refresh_rules_if_stale() const {
   (void)reload_rules();
 }
 
+std::vector<std::string> authorization_service::roles_of(const identity_facts& who) const {
+  refresh_rules_if_stale();
+  auto roles = grant(who, {});
+  return roles ? *roles : std::vector<std::string>{};
+}
+
 result<void> authorization_service::reload_rules() const {
   rules_loaded_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now().time_since_epoch())

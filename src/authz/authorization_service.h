@@ -111,6 +111,9 @@ class authorization_service {
   const service_keys* find(const std::string& name) const;
   std::vector<token_policy> policies() const;
   std::vector<std::string> supported_roles() const;
+  // The roles the identity mapping rules give an identity (what an OPC UA session of castellan's
+  // own gets for an X509 user, Part 18); the AccessTokenRequestor privilege is not a role.
+  std::vector<std::string> roles_of(const identity_facts& who) const;
   // Re-reads the identity mapping rules (after `authz rule add|remove`).
   result<void> reload_rules() const;
 

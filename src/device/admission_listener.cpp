@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <deque>
 #include <spdlog/spdlog.h>
@@ -19,7 +20,11 @@ namespace {
 // One plugin connection: read lines, answer each in order, close on a line that is too long.
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(local::socket socket, registry::registry_service& registry) : socket_(std::move(socket)), handler_(registry) {}
+  session(local::socket socket, registry::registry_service& registry, std::shared_ptr<std::atomic<std::size_t>> live)
+      : socket_(std::move(socket)), handler_(registry), live_(std::move(live)) {
+    ++*live_;
+  }
+  ~session() { --*live_; }
 
   void start() { read(); }
 
@@ -63,6 +68,7 @@ class session : public std::enable_shared_from_this<session> {
   std::array<char, 16384> buffer_{};
   std::deque<std::string> outbox_;
   bool closing_ = false;
+  std::shared_ptr<std::atomic<std::size_t>> live_;  // shared with the listener: sessions may outlive it
 };
 
 }  // namespace
@@ -74,19 +80,22 @@ struct admission_listener::impl {
   void accept() {
     acceptor.async_accept([this](boost::system::error_code ec, local::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) std::make_shared<session>(std::move(socket), registry)->start();
+      if (!ec) std::make_shared<session>(std::move(socket), registry, live)->start();
       accept();
     });
   }
 
   local::acceptor acceptor;
   registry::registry_service& registry;
+  std::shared_ptr<std::atomic<std::size_t>> live = std::make_shared<std::atomic<std::size_t>>(0);
   std::filesystem::path path;
 };
 
 admission_listener::admission_listener(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 admission_listener::~admission_listener() { stop(); }
+
+std::size_t admission_listener::clients() const { return impl_->live->load(); }
 
 void admission_listener::stop() {
   if (impl_ && impl_->acceptor.is_open()) {

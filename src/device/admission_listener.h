@@ -26,6 +26,8 @@ class admission_listener {
   admission_listener& operator=(const admission_listener&) = delete;
 
   void stop();
+  // Broker plugin connections open now (any thread).
+  std::size_t clients() const;
 
  private:
   struct impl;

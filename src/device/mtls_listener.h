@@ -38,6 +38,11 @@ class mtls_listener {
 
   void stop();
   unsigned short port() const;  // the bound port (useful with :0)
+  std::size_t connections() const { return server_->connections(); }  // open now (any thread)
+  // A new server certificate and key for new connections (call on the I/O thread).
+  result<void> reload_identity(const pki::certificate& cert, const pki::private_key& key) {
+    return server_->reload_identity(cert, key);
+  }
 
  private:
   mtls_listener() = default;

@@ -1,6 +1,7 @@
 #include "http/admin_api.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 
@@ -39,7 +40,9 @@ admin_api::admin_api(admin_services services) : s_(std::move(services)) {
   add_users_routes(router_, s_);
   add_audit_routes(router_, s_);
   add_config_routes(router_, s_);
+  add_live_routes(router_, s_);
   add_registry_routes(router_, s_);
+  add_console_routes(router_, s_);
   // The document is served from the table itself.
   const router* table = &router_;
   router_.add(route{"GET", "/api/v1/openapi.json", users::role::anonymous, "operations",
@@ -68,6 +71,13 @@ result<users::identity> admin_api::authenticate(const std::string& authorization
 response admin_api::handle(const request& req, const peer& from) {
   const auto start = std::chrono::steady_clock::now();
   std::string matched;
+  if (s_.console && req.method() == boost::beast::http::verb::get) {
+    const std::string_view target = req.target();
+    if (auto file = s_.console->serve(target.substr(0, target.find('?')))) {
+      s_.metrics.add("castellan_http_requests_total", {{"route", "GET console"}, {"status", std::to_string(file->status)}});
+      return std::move(*file);
+    }
+  }
   response out = router_.dispatch(
       req, from, [this](const std::string& authorization, const peer& p) { return authenticate(authorization, p); }, matched);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -75,6 +85,8 @@ response admin_api::handle(const request& req, const peer& from) {
   const std::string label = matched.empty() ? std::string("unmatched") : matched;
   s_.metrics.add("castellan_http_requests_total", {{"route", label}, {"status", std::to_string(out.status)}});
   s_.metrics.observe("castellan_http_request_duration_seconds", {{"route", label}}, seconds);
+  // An access log at debug level: the route pattern, never the raw target (ids, queries).
+  spdlog::debug("admin API {} → {} in {:.1f} ms from {}", label, out.status, seconds * 1000, from.ip);
   return out;
 }
 

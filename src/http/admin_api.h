@@ -6,11 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/clock.h"
 #include "events/metrics.h"
+#include "http/admin_control.h"
 #include "http/router.h"
+#include "http/static_site.h"
 #include "registry/registry_service.h"
 #include "store/store.h"
 #include "trust/trust_service.h"
@@ -31,6 +34,14 @@ struct admin_services {
   std::function<void()> after_trust_change;
   // False while the server is starting or stopping (/readyz answers 503).
   std::function<bool()> accepting;
+  // Changing the configuration and the live OPC UA sessions; null where the process has none.
+  configuration_control* configuration = nullptr;
+  live_connections* live = nullptr;
+  std::string node_name;  // in audit records the API writes itself
+  // Live connections per edge for the console's dashboard ({"opcua_channels": 3, …}).
+  std::function<nlohmann::json()> connections = {};
+  // The web console's files, served at / (null: no console, / answers 404).
+  std::shared_ptr<const static_site> console = nullptr;
 };
 
 class admin_api {
@@ -54,8 +65,10 @@ void add_ops_routes(router& r, admin_services& s);       // healthz, readyz, met
 void add_trust_routes(router& r, admin_services& s);     // trust lists, CRLs, export, verify
 void add_users_routes(router& r, admin_services& s);     // users, roles, tokens
 void add_audit_routes(router& r, admin_services& s);     // audit log, export
-void add_config_routes(router& r, admin_services& s);    // configuration (read)
+void add_config_routes(router& r, admin_services& s);    // configuration (read, change)
+void add_live_routes(router& r, admin_services& s);      // OPC UA sessions, connections
 void add_registry_routes(router& r, admin_services& s);  // CAs and devices
+void add_console_routes(router& r, admin_services& s);   // console session, changes, dashboard
 
 // The OpenAPI 3.0 document for a route table.
 nlohmann::json openapi_document(const router& r);

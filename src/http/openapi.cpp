@@ -106,6 +106,63 @@ json schemas() {
   s["DevicePage"] = object({{"items", {{"type", "array"}, {"items", ref("Device")}}},
                             {"total", {{"type", "integer"}}},
                             {"total_exact", {{"type", "boolean"}}}});
+  // The web console's own routes (routes_console.cpp).
+  s["Changes"] = object({{"cursor", str("the newest audit record's id: pass it as ?since= next time")},
+                         {"areas", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "trust, registry, user, …: what changed"}}},
+                         {"all", {{"type", "boolean"}, {"description", "more changed than one answer lists: reload everything"}}}});
+  json expiring_item = object({{"kind", {{"type", "string"}, {"enum", {"certificate", "device"}}}},
+                               {"id", str("thumbprint")},
+                               {"name", str()},
+                               {"state", str("trust list or device status")},
+                               {"not_after", str()}});
+  s["Dashboard"] = object(
+      {{"time", str()},
+       {"connections", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}, {"description", "open connections per edge"}}},
+       {"rejections_last_hour",
+        object({{"total", {{"type", "integer"}}},
+                {"by_code", {{"type", "array"}, {"items", object({{"code", str("StatusCode name")}, {"count", {{"type", "integer"}}}})}}},
+                {"truncated", {{"type", "boolean"}}}})},
+       {"expiring", object({{"days", {{"type", "integer"}}}, {"items", {{"type", "array"}, {"items", expiring_item}}}, {"truncated", {{"type", "boolean"}}}})},
+       {"tokens", object({{"api_tokens_active", {{"type", "integer"}}},
+                          {"access_tokens_issued_24h", {{"type", "integer"}, {"description", "authorization service: issued or refreshed"}}},
+                          {"access_token_requests_refused_24h", {{"type", "integer"}}}})}});
+  s["TrustSettings"] = object({{"mode", str("accept-any, system, trusted-list or trusted-ca")},
+                               {"auto_reject", {{"type", "boolean"}, {"description", "unknown clients are parked in the rejected list"}}},
+                               {"max_rejected", {{"type", "integer"}}},
+                               {"require_crl", {{"type", "boolean"}}}});
+  s["ConfigChange"] = object({{"changed", {{"type", "array"},
+                                            {"items", object({{"key", str("section.key")},
+                                                              {"old", {{"description", "the value before"}}},
+                                                              {"new", {{"description", "the value now in the file"}}},
+                                                              {"restart_required", {{"type", "boolean"}}}})}}},
+                              {"restart_required", strings()},
+                              {"config", ref("Config")}});
+  s["UaSession"] = object({{"id", str("SessionId NodeId, ns=1;g=…")},
+                           {"name", str()},
+                           {"client_application_uri", str()},
+                           {"client_certificate_thumbprint", str("SHA-1, upper-case hex; empty over SecurityPolicy None")},
+                           {"user", str("empty for anonymous")},
+                           {"identity_token", str("anonymous, username or x509")},
+                           {"roles", strings()},
+                           {"activated", {{"type", "boolean"}}},
+                           {"channel_id", {{"type", "integer"}}},
+                           {"security_policy", str()},
+                           {"security_mode", str()},
+                           {"remote_address", str()},
+                           {"created", str()},
+                           {"last_activity", str()},
+                           {"timeout_ms", {{"type", "number"}}}});
+  s["UaChannel"] = object({{"channel_id", {{"type", "integer"}}},
+                           {"remote_address", str()},
+                           {"state", {{"type", "string"}, {"enum", {"hello", "open", "closing"}}}},
+                           {"security_policy", str()},
+                           {"security_mode", str()},
+                           {"client_certificate_thumbprint", str()},
+                           {"opened", str()},
+                           {"sessions", {{"type", "integer"}}}});
+  s["Connections"] = object({{"opcua", object({{"channels", {{"type", "array"}, {"items", ref("UaChannel")}}}, {"sessions", {{"type", "integer"}}}})},
+                             {"device", object({{"mtls_connections", {{"type", "integer"}, {"nullable", true}}},
+                                                {"admission_clients", {{"type", "integer"}, {"nullable", true}}}})}});
   return s;
 }
 
@@ -144,7 +201,8 @@ json operation(const route& r) {
     json properties = json::object();
     json required = json::array();
     for (const auto& f : r.fields) {
-      json p{{"type", f.type}, {"description", f.description}};
+      json p{{"description", f.description}};
+      if (f.type != "any") p["type"] = f.type;
       if (f.type == "array") p["items"] = {{"type", "string"}};
       properties[f.name] = p;
       if (f.required) required.push_back(f.name);

@@ -41,6 +41,7 @@ bool matches(const std::string& pattern, const std::vector<std::string>& segment
 }
 
 bool type_matches(const nlohmann::json& v, const std::string& type) {
+  if (type == "any") return true;  // the handler checks it (a setting's value)
   if (type == "string") return v.is_string();
   if (type == "integer") return v.is_number_integer();
   if (type == "boolean") return v.is_boolean();

@@ -22,7 +22,7 @@ namespace castellan::http {
 // A JSON body field: checked before the handler runs, and documented.
 struct field {
   std::string name;
-  std::string type;  // "string", "integer", "boolean", "array" (of strings), "object"
+  std::string type;  // "string", "integer", "boolean", "array" (of strings), "object", "any" (the handler checks)
   bool required = false;
   std::string description;
 };

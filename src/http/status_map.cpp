@@ -28,6 +28,7 @@ constexpr mapping k_table[] = {
     {status_code::BadRequestNotAllowed, 403},
     {status_code::BadSecurityChecksFailed, 403},
     {status_code::BadNotFound, 404},
+    {status_code::BadSessionIdInvalid, 404},  // DELETE /api/v1/sessions/{id}: no such session
     {status_code::BadServiceUnsupported, 405},  // the path exists, the method does not
     // The state does not allow it.
     {status_code::BadEntryExists, 409},

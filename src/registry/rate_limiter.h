@@ -3,6 +3,7 @@
 // sign-ups per second" then means what operators read it to mean, even for a burst.
 // Thread-safe. Time is passed in, so tests drive it without sleeping.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -19,24 +20,26 @@ class rate_limiter {
 
   // True and counted when under the limit; false (and not counted) otherwise.
   bool try_acquire(time_point now) {
-    if (per_second_ == 0) {
+    if (per_second_.load() == 0) {
       return true;
     }
     std::lock_guard lock(mutex_);
     while (!granted_.empty() && now - granted_.front() >= std::chrono::seconds(1)) {
       granted_.pop_front();
     }
-    if (granted_.size() >= per_second_) {
+    if (granted_.size() >= per_second_.load()) {
       return false;
     }
     granted_.push_back(now);
     return true;
   }
 
-  std::size_t per_second() const { return per_second_; }
+  std::size_t per_second() const { return per_second_.load(); }
+  // A new limit for the next events (a configuration change while serving).
+  void set_per_second(std::size_t per_second) { per_second_.store(per_second); }
 
  private:
-  std::size_t per_second_;
+  std::atomic<std::size_t> per_second_;
   std::mutex mutex_;
   std::deque<time_point> granted_;
 };

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "events/audit_writer.h"
+#include "events/metrics.h"
 
 namespace castellan::registry {
 using store::ca_record;
@@ -10,6 +11,21 @@ using store::device_record;
 using store::device_status;
 
 namespace {
+
+// Device metrics for /metrics. Labels are closed sets (edges, StatusCodes, two kinds), so the
+// series stay bounded however many devices connect.
+void count_admission(const std::string& edge, status_code result) {
+  auto& m = events::metrics::global();
+  m.describe("castellan_device_admissions_total", "counter", "Device connections decided by the registry, by edge and result StatusCode.");
+  m.add("castellan_device_admissions_total", {{"edge", edge}, {"result", std::string(status_name(result))}});
+}
+
+void count_signup(const char* kind, status_code result) {
+  auto& m = events::metrics::global();
+  m.describe("castellan_device_signups_total", "counter",
+             "Device sign-ups (auto: on first connect, manual: by an administrator), by result; BadTooManyOperations: rate limited.");
+  m.add("castellan_device_signups_total", {{"kind", kind}, {"result", std::string(status_name(result))}});
+}
 
 store::device_record make_device(const pki::certificate& cert, const std::string& ca_id, const std::string& client_id,
                                  device_status status, const char* registration, sys_time now) {
@@ -221,6 +237,7 @@ result<device_record> registry_service::register_device(const pki::certificate& 
     return make_error(status_code::BadInvalidArgument, cert.thumbprint() + " has no CN and no client ID was given");
   }
   if (!signups_.try_acquire(monotonic_())) {
+    count_signup("manual", status_code::BadTooManyOperations);
     static_cast<void>(store_.transact([&](store::transaction& tx) {
       return tx.append_audit(audit(who, "registry.device.register", row.id, status_code::BadTooManyOperations,
                                    "sign-up rate limit reached"));
@@ -242,6 +259,7 @@ result<device_record> registry_service::register_device(const pki::certificate& 
                                  "manual, client ID '" + row.effective_client_id + "', " + std::string(store::device_status_name(row.status))));
   });
   if (!r) return std::move(r).err();
+  count_signup("manual", status_code::Good);
   return row;
 }
 
@@ -388,6 +406,8 @@ void registry_service::record_decision(store::audit_record audit, std::optional<
 }
 
 admission registry_service::refuse(const connection& conn, admission a, status_code code, std::string message) {
+  count_admission(conn.edge, code);
+  if (code == status_code::BadTooManyOperations) count_signup("auto", code);
   a.status = code;
   a.message = std::move(message);
   const trust::actor who{conn.edge + ":" + (a.client_id.empty() ? conn.client_id : a.client_id), conn.remote_address};
@@ -465,6 +485,7 @@ admission registry_service::admit(const connection& conn) {
       device = std::move(**again);
     } else {
       a.registered_now = true;
+      count_signup("auto", status_code::Good);
       device = to_cached(row);
     }
   }
@@ -499,6 +520,7 @@ admission registry_service::admit(const connection& conn) {
     });
     if (!clash) return refuse(conn, a, clash.err().code, clash.err().message);
   }
+  count_admission(conn.edge, status_code::Good);
   record_decision(audit({conn.edge + ":" + a.client_id, conn.remote_address}, "registry.admit", device->id, status_code::Good,
                         conn.edge + ": admitted" + (a.registered_now ? " (registered on this connection)" : "")),
                   store::device_client{device->id, a.client_id, now, now, conn.remote_address, conn.edge, 1});

@@ -80,6 +80,8 @@ class registry_service {
   // With a writer, decision records go out in batches (the server); without one, each is its
   // own transaction (the CLI and tests). The writer must outlive this service's use of it.
   void set_audit_writer(events::audit_writer* writer) { audit_writer_ = writer; }
+  // registry.signup_rate while serving: applies to the next sign-up (any thread).
+  void set_signup_rate(std::size_t per_second) { signups_.set_per_second(per_second); }
 
   // CA certificates.
   result<std::string> registration_code(const trust::actor& who);

@@ -13,23 +13,7 @@ constexpr const char* k_refresh_columns =
     "issued_at, expires_at, used_at, revoked_at";
 
 // ResourceIds are URIs: they may hold commas, so they are kept one per line.
-std::string join_lines(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += i + "\n";
-  return out;
-}
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const auto nl = text.find('\n', start);
-    const auto end = nl == std::string::npos ? text.size() : nl;
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
+constexpr char k_resource_separator = '\n';
 
 authz_service_record read_service(const statement& s) {
   authz_service_record r;
@@ -40,7 +24,7 @@ authz_service_record read_service(const statement& s) {
   r.certificate_file = s.column_text(4);
   r.token_lifetime_s = s.column_int(5);
   r.refresh_lifetime_s = s.column_int(6);
-  r.resources = split_lines(s.column_text(7));
+  r.resources = split_names(s.column_text(7), k_resource_separator);
   r.created_at = from_epoch(s.column_int(8));
   return r;
 }
@@ -91,7 +75,7 @@ result<bool> authz_tx::insert_service(const authz_service_record& v) {
       .bind(5, v.certificate_file)
       .bind(6, v.token_lifetime_s)
       .bind(7, v.refresh_lifetime_s)
-      .bind(8, join_lines(v.resources))
+      .bind(8, join_names(v.resources, k_resource_separator))
       .bind(9, epoch(v.created_at));
   return changed(db_, *s);
 }

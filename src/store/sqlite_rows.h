@@ -22,8 +22,9 @@ inline std::optional<sys_time> from_epoch(const std::optional<std::int64_t>& s) 
 
 // Role names and similar short lists of fixed names without commas: one column keeps them
 // with the row (a text[] column in PostgreSQL).
-std::string join_names(const std::vector<std::string>& names);
-std::vector<std::string> split_names(const std::string& text);
+// Other lists (URIs may hold commas) pick another separator, e.g. '\n'.
+std::string join_names(const std::vector<std::string>& names, char separator = ',');
+std::vector<std::string> split_names(const std::string& text, char separator = ',');
 
 template <typename Row, typename Read>
 result<std::vector<Row>> all_rows(statement& s, Read read) {

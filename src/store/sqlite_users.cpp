@@ -139,17 +139,20 @@ result<std::optional<api_token_record>> users_reads::find_token(const std::strin
   return query_token(db_, id);
 }
 
-std::string join_names(const std::vector<std::string>& names) {
+std::string join_names(const std::vector<std::string>& names, char separator) {
   std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  for (const auto& n : names) {
+    if (!out.empty()) out += separator;
+    out += n;
+  }
   return out;
 }
 
-std::vector<std::string> split_names(const std::string& text) {
+std::vector<std::string> split_names(const std::string& text, char separator) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start < text.size()) {
-    const auto comma = text.find(',', start);
+    const auto comma = text.find(separator, start);
     const auto end = comma == std::string::npos ? text.size() : comma;
     if (end > start) out.push_back(text.substr(start, end - start));
     start = end + 1;

@@ -38,12 +38,13 @@ class push_management_test : public ::testing::Test {
     options.product_uri = "urn:castellan";
     push_ = std::make_unique<push_management>(options, *trust_, *store_, clock_, identity);
     nodes_ = expect_ok(ua::address_space::create_standard(ua::server_identity{uri_, "urn:castellan", "castellan"}));
-    expect_ok(push_->install(*nodes_));
+    sessions_ = std::make_unique<ua::session_manager>(10);
+    expect_ok(push_->install(*nodes_, *sessions_));
     admin_.session_id = ua::node_id(1, 100);
     admin_.user = "root";
     admin_.roles = {"SecurityAdmin"};
     admin_.anonymous = false;
-    admin_.channel_mode = ua::message_security_mode::sign_and_encrypt;
+    admin_.security_mode = ua::message_security_mode::sign_and_encrypt;
   }
 
   ua::call_method_result call(std::uint32_t object, std::uint32_t method, std::vector<ua::variant> in,
@@ -80,6 +81,7 @@ class push_management_test : public ::testing::Test {
   testing::issued own_{testing::make_self_signed_app("urn:placeholder")};
   std::unique_ptr<push_management> push_;
   std::unique_ptr<ua::address_space> nodes_;
+  std::unique_ptr<ua::session_manager> sessions_;
   ua::session_context admin_;
 };
 
@@ -103,7 +105,7 @@ TEST_F(push_management_test, only_security_admins_on_encrypted_channels) {
   operator_.roles = {"Operator"};
   EXPECT_EQ(call(trust_list, 12647, read_mode, operator_).status_code, status_code::BadUserAccessDenied);
   auto signed_only = admin_;
-  signed_only.channel_mode = ua::message_security_mode::sign;
+  signed_only.security_mode = ua::message_security_mode::sign;
   EXPECT_EQ(call(trust_list, 12647, read_mode, signed_only).status_code, status_code::BadSecurityModeInsufficient);
   EXPECT_EQ(call(server_configuration, 12777, {}, signed_only).status_code, status_code::BadSecurityModeInsufficient);
   EXPECT_EQ(call(server_configuration, 12740, {}, operator_).status_code, status_code::BadUserAccessDenied);
@@ -135,7 +137,12 @@ TEST_F(push_management_test, trust_list_file_round_trip_and_add_certificate) {
   (void)writer;
   EXPECT_EQ(call(trust_list, 12668, {ua::variant::scalar(client.cert.der()), ua::variant::scalar(true)}, admin_).status_code,
             status_code::BadInvalidState);
-  push_->session_closed(admin_.session_id);  // what the dispatcher's observer does
+  ua::session ended;
+  ended.session_id = admin_.session_id;
+  ended.authentication_token = ua::node_id(0, 7);
+  ended.timeout_ms = 60'000;
+  expect_ok(sessions_->create(ended, ua::date_time::now()));
+  sessions_->close(ended.authentication_token);
   EXPECT_EQ(*read(12646).get_if<std::uint16_t>(), 0);
 }
 

@@ -21,6 +21,10 @@ sleep 0.5
 peer() { NODE_PATH="$ROOT/tests/ua/interop/node_modules" node "$ROOT/tests/ua/interop/ua_peer.mjs" client "$@" \
   --url "opc.tcp://127.0.0.1:$proxy_port" --pki pki >/dev/null 2>&1 || true; }
 for cmd in endpoints connect read-status browse translate call write; do peer $cmd --policy None --mode None; done
+# Subscriptions: Create/Delete Subscription, CreateMonitoredItems (data and event filters), Publish.
+peer subscribe-time --policy None --mode None --seconds 0.5
+peer keepalive --policy None --mode None --seconds 0.5
+peer watch-events --policy None --mode None --seconds 0.5 --of-type i=2080
 peer connect --policy Basic256Sha256 --mode SignAndEncrypt
 peer connect --policy Aes256_Sha256_RsaPss --mode Sign
 sleep 0.5

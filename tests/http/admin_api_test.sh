@@ -106,11 +106,11 @@ for i in 1 2 3 4 5; do call GET /api/v1/me basic:victim:wrong-$i >/dev/null; don
 cp body.json openapi.json
 # Placeholders that name nothing: allowed calls answer 400/404 and change nothing.
 json openapi.json "Object.entries(j.paths).flatMap(([p,ops])=>Object.entries(ops).map(([m,o])=>[m.toUpperCase(),
-  p.replace('{thumbprint}','0000000000000000000000000000000000000000').replace('{name}','nobody-here').replace('{id}','0000000000000000'),
+  p.replace('{thumbprint}','0000000000000000000000000000000000000000').replace('{name}','nobody-here').replace('{id}','0000000000000000').replace('{key}','no.such_key'),
   o['x-castellan-role'], o.requestBody ? (o.requestBody.content['application/json'] ? 'json' : 'pem') : 'none'].join(' '))).join('\n')" > routes.txt
 echo '{}' > empty.json; echo 'not a certificate' > junk.pem
 routes_n=$(wc -l < routes.txt)
-[ "$routes_n" -ge 42 ] && ok || bad "the document lists $routes_n operations"
+[ "$routes_n" -ge 47 ] && ok || bad "the document lists $routes_n operations"
 allowed() {  # allowed ROLE-OF-CALLER REQUIRED
   case "$2" in
     Anonymous) return 0 ;;
@@ -160,7 +160,8 @@ for expected in "GET /healthz" "GET /readyz" "GET /metrics" "GET /api/v1/openapi
   "GET /api/v1/cas" "POST /api/v1/cas" "GET /api/v1/cas/{id}" "POST /api/v1/cas/{id}/activate" "POST /api/v1/cas/{id}/deactivate" \
   "DELETE /api/v1/cas/{id}" "GET /api/v1/devices" "POST /api/v1/devices" "GET /api/v1/devices/{id}" \
   "POST /api/v1/devices/{id}/activate" "POST /api/v1/devices/{id}/deactivate" "POST /api/v1/devices/{id}/revoke" \
-  "DELETE /api/v1/devices/{id}"; do
+  "DELETE /api/v1/devices/{id}" "PATCH /api/v1/config" "PUT /api/v1/config/{key}" "GET /api/v1/sessions" \
+  "DELETE /api/v1/sessions/{id}" "GET /api/v1/connections"; do
   m=${expected%% *}; p=${expected#* }
   [ "$(json openapi.json "j.paths['$p'] && j.paths['$p']['${m,,}'] ? 'yes' : 'no'")" = yes ] || bad "served route $expected missing from the document"
 done

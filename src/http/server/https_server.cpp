@@ -274,6 +274,20 @@ unsigned short https_server::port() const {
 }
 
 std::size_t https_server::connections() const { return impl_->live.load(); }
+
+result<void> https_server::reload_identity(const pki::certificate& certificate, const pki::private_key& key) {
+  const std::string cert_pem = certificate.to_pem();
+  const std::string key_pem = key.to_pem();
+  beast::error_code ec;
+  ssl::context scratch(ssl::context::tls_server);
+  scratch.use_certificate_chain(asio::buffer(cert_pem), ec);
+  if (!ec) scratch.use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
+  if (ec || SSL_CTX_check_private_key(scratch.native_handle()) != 1) return make_error(status_code::BadConfigurationError, impl_->options.name + " server certificate: the key does not fit");
+  impl_->ctx.use_certificate_chain(asio::buffer(cert_pem), ec);
+  if (!ec) impl_->ctx.use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
+  if (ec) return make_error(status_code::BadConfigurationError, impl_->options.name + " server certificate: " + ec.message());
+  return {};
+}
 bool https_server::stopping() const { return impl_->stopping.load(); }
 
 result<std::pair<std::string, unsigned short>> parse_listen_address(const std::string& text) {

@@ -76,6 +76,10 @@ class https_server {
   unsigned short port() const;  // the bound port (useful with :0)
   std::size_t connections() const;
   bool stopping() const;
+  // New connections present this certificate and key (a renewed certificate, SIGHUP); the
+  // pair is checked in a scratch context first, so a bad pair changes nothing. Call on the
+  // I/O thread: TLS sessions are created there from the context.
+  result<void> reload_identity(const pki::certificate& certificate, const pki::private_key& key);
 
   struct impl;
 

@@ -48,6 +48,7 @@ session_context context_of(const session& s) {
   c.user = s.identity.user;
   c.roles = s.identity.roles;
   c.anonymous = s.identity.token_type.empty() || s.identity.token_type == "anonymous";
+  c.security_mode = s.security_mode;
   return c;
 }
 
@@ -422,6 +423,13 @@ result<void> address_space::load(const nodeset::table& table) {
 
 // ---------------------------------------------------------------------------------------------
 // Type hierarchy
+
+bool address_space::is_subtype(const node_id& type, const node_id& base) const {
+  std::shared_lock lock(mutex_);
+  const node* t = find_locked(type);
+  const node* b = find_locked(base);
+  return t && b && is_subtype_locked(t, b);
+}
 
 bool address_space::is_subtype_locked(const node* type, const node* base) const {
   // Walks the inverse HasSubtype references up; the depth guard stops a malformed loop.

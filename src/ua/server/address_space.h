@@ -90,10 +90,12 @@ struct session_context {
   std::string user;    // "" for anonymous
   std::vector<std::string> roles;
   bool anonymous = true;
-  // Filled for Call by the service layer: the session itself, the channel it came through,
-  // and (set by call()) the object the method is called on.
+  // The security mode of the channel the session was activated on (Part 12 restricts
+  // certificate management and the AuthorizationService to SignAndEncrypt).
+  message_security_mode security_mode = message_security_mode::invalid;
+  // Filled for Call by the service layer: the session itself, its channel's policy and peer
+  // address, and (set by call()) the object the method is called on.
   const session* origin = nullptr;
-  message_security_mode channel_mode = message_security_mode::invalid;
   std::string channel_policy_uri;
   std::string remote_address;
   node_id object;
@@ -216,6 +218,8 @@ class address_space {
 
   std::size_t size() const;
   bool contains(const node_id& id) const;
+  // Is `type` the node `base` or one of its subtypes (HasSubtype)? False when either is unknown.
+  bool is_subtype(const node_id& type, const node_id& base) const;
 
   // --- Run-time nodes ----------------------------------------------------------------------
   result<void> add_object(const object_spec& spec);

@@ -3,8 +3,11 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 
 #include "ua/server/address_space.h"
+#include "ua/server/audit_events.h"
 #include "ua/types/generated.h"
 
 namespace castellan::ua {
@@ -49,6 +52,62 @@ bytes fault(const request_header& request, status_code code) {
 
 message_security_mode to_wire(security_mode m) { return static_cast<message_security_mode>(static_cast<int>(m)); }
 
+// A response whose service result is bad goes out as a ServiceFault, as clients expect.
+template <class T>
+bytes encode_or_fault(const T& response) {
+  if (is_bad(response.response_header.service_result)) {
+    service_fault f;
+    f.response_header = response.response_header;
+    return encode_with_type_id(f);
+  }
+  return encode_with_type_id(response);
+}
+
+// Publish requests waiting for an answer, by ticket: how to reach their connection.
+struct deferred_replies {
+  std::mutex mutex;
+  std::unordered_map<publish_ticket, std::function<void(bytes)>> waiting;
+  publish_ticket next = 1;
+};
+
+// A variable's EURange property (Part 8 §5.3.2), for percent deadbands.
+std::optional<range> eu_range_of(const address_space& nodes, const node_id& variable) {
+  browse_path path;
+  path.starting_node = variable;
+  relative_path_element e;
+  e.reference_type_id = node_id::numeric(ns0_id::has_property);
+  e.include_subtypes = true;
+  e.target_name = qualified_name{0, "EURange"};
+  path.relative_path.elements.push_back(e);
+  const auto found = nodes.translate(path);
+  if (is_bad(found.status_code) || found.targets.empty()) return std::nullopt;
+  read_value_id id;
+  id.node_id = found.targets.front().target_id.id;
+  id.attribute_id = static_cast<std::uint32_t>(attribute::value);
+  const auto value = nodes.read(id, timestamps_to_return::neither, session_context{});
+  const auto* eo = value.value ? value.value->get_if<extension_object>() : nullptr;
+  const auto* r = eo ? eo->get<range>() : nullptr;
+  if (!r) return std::nullopt;
+  return *r;
+}
+
+// The identity token as the audit event carries it: the secret left out.
+extension_object token_for_audit(const extension_object& token) {
+  if (const auto* user = token.get<user_name_identity_token>()) {
+    auto copy = *user;
+    copy.password.clear();
+    return extension_object::from(std::move(copy));
+  }
+  if (const auto* issued = token.get<issued_identity_token>()) {
+    auto copy = *issued;
+    copy.token_data.clear();  // an AccessToken is a bearer secret
+    return extension_object::from(std::move(copy));
+  }
+  if (const auto* x509 = token.get<x509_identity_token>()) return extension_object::from(*x509);
+  if (const auto* anonymous = token.get<anonymous_identity_token>()) return extension_object::from(*anonymous);
+  return {};
+}
+
 }  // namespace
 
 struct service_dispatcher::impl {
@@ -61,10 +120,60 @@ struct service_dispatcher::impl {
   identity_checks identities;
   service_counters& counters;
   std::vector<std::function<void(const session&)>> closed_observers;
+  std::unique_ptr<subscription_engine> subscriptions;
+  std::unique_ptr<deferred_replies> replies;
+  std::function<void()> wakeup;
 
   void session_gone(const session& s) {
     nodes.release_continuation_points(s);
     for (const auto& observer : closed_observers) observer(s);
+  }
+
+  void emit(audit_event_info info) {
+    info.server_id = config.application_uri;
+    subscriptions->emit(make_audit_event(info, date_time::now()));
+  }
+
+  // Sends what the engine says is ready to the connections that wait for it.
+  void deliver(std::vector<completed_publish> done) {
+    for (auto& d : done) {
+      std::function<void(bytes)> reply;
+      {
+        std::lock_guard lock(replies->mutex);
+        const auto it = replies->waiting.find(d.ticket);
+        if (it == replies->waiting.end()) continue;
+        reply = std::move(it->second);
+        replies->waiting.erase(it);
+      }
+      if (reply) reply(encode_or_fault(d.response));
+    }
+  }
+
+  void wake() {
+    if (wakeup) wakeup();
+  }
+
+  bytes publish(request_context& context, const publish_request& request, session& ses) {
+    if (!context.reply_later) return fault(request.request_header, status_code::BadServiceUnsupported);
+    publish_ticket ticket = 0;
+    {
+      std::lock_guard lock(replies->mutex);
+      ticket = replies->next++;
+      replies->waiting.emplace(ticket, context.reply_later);
+    }
+    auto done = subscriptions->publish(context_of(ses), request, ticket);
+    bytes mine;
+    for (auto it = done.begin(); it != done.end(); ++it) {
+      if (it->ticket != ticket) continue;
+      mine = encode_or_fault(it->response);
+      std::lock_guard lock(replies->mutex);
+      replies->waiting.erase(ticket);
+      done.erase(it);
+      break;
+    }
+    deliver(std::move(done));
+    wake();
+    return mine;
   }
 
   application_description server_description() const {
@@ -193,6 +302,14 @@ struct service_dispatcher::impl {
       // ApplicationUri must be the certificate's SAN URI (Part 4 §5.6.2).
       const auto uris = cert->san_uris();
       if (std::find(uris.begin(), uris.end(), request.client_description.application_uri) == uris.end()) {
+        emit({node_id::numeric(event_type_id::audit_certificate_data_mismatch), "Security/Certificate",
+              "CreateSession refused: the ApplicationUri " + request.client_description.application_uri +
+                  " is not the certificate's",
+              700, false, "", request.request_header.audit_entry_id, "",
+              {{"Certificate", variant::scalar(request.client_certificate)},
+               {"StatusCodeId", variant::scalar(status_code::BadCertificateUriInvalid)},
+               {"InvalidUri", variant::scalar(request.client_description.application_uri)},
+               {"InvalidHostname", variant::scalar(std::string{})}}});
         return fault(request.request_header, status_code::BadCertificateUriInvalid);
       }
       if (request.client_nonce.size() < session_nonce_length) return fault(request.request_header, status_code::BadNonceInvalid);
@@ -211,6 +328,15 @@ struct service_dispatcher::impl {
     auto created = sessions.create(s, date_time::now());
     if (!created) return fault(request.request_header, created.code());
     counters.sessions_created++;
+    emit({node_id::numeric(event_type_id::audit_create_session), "Session/CreateSession",
+          "session '" + s.name + "' created for " + s.client_application_uri + " from " + context.remote_address, 100, true, "",
+          request.request_header.audit_entry_id, "",
+          {{"SessionId", variant::scalar(s.session_id)},
+           {"SecureChannelId", variant::scalar(std::to_string(s.channel_id))},
+           {"ClientCertificate", variant::scalar(s.client_certificate)},
+           {"ClientCertificateThumbprint",
+            variant::scalar(s.client_certificate.empty() ? std::string{} : channel.client_chain().front().thumbprint())},
+           {"RevisedSessionTimeout", variant::scalar(s.timeout_ms)}}});
 
     create_session_response response;
     response.response_header = make_response_header(request.request_header);
@@ -338,10 +464,37 @@ struct service_dispatcher::impl {
     return make_error(status_code::BadIdentityTokenInvalid, "unsupported identity token");
   }
 
+  // Every activation, accepted or refused, is an AuditActivateSessionEvent (Part 5 §6.4.10).
   bytes activate_session(request_context& context, const activate_session_request& request) {
+    node_id session_id;
+    std::string user;
+    status_code outcome = status_code::Good;
+    auto response = activate_session(context, request, session_id, user, outcome);
+    if (user.empty()) {
+      // Refused: the name the client tried, so administrators see who it claimed to be.
+      if (const auto* token = request.user_identity_token.get<user_name_identity_token>()) user = token->user_name;
+    }
+    emit({node_id::numeric(event_type_id::audit_activate_session), "Session/ActivateSession",
+          is_good(outcome) ? "session activated for " + (user.empty() ? std::string("anonymous") : user)
+                           : std::string("session activation refused: ") + std::string(status_name(outcome)),
+          static_cast<std::uint16_t>(is_good(outcome) ? 100 : 700), is_good(outcome), "", request.request_header.audit_entry_id, user,
+          {{"SessionId", variant::scalar(session_id)},
+           {"SecureChannelId", variant::scalar(std::to_string(context.channel.channel_id()))},
+           {"UserIdentityToken", variant::scalar(token_for_audit(request.user_identity_token))},
+           {"StatusCodeId", variant::scalar(outcome)}}});
+    return response;
+  }
+
+  bytes activate_session(request_context& context, const activate_session_request& request, node_id& out_session_id,
+                         std::string& out_user, status_code& out_outcome) {
     auto found = sessions.find(request.request_header.authentication_token, date_time::now());
-    if (!found) return fault(request.request_header, found.code());
+    if (!found) {
+      out_outcome = found.code();
+      return fault(request.request_header, found.code());
+    }
     auto& s = **found;
+    out_session_id = s.session_id;
+    out_outcome = status_code::BadSecurityChecksFailed;  // until it succeeds
     const auto* crypto = context.channel.crypto();
     if (crypto && !crypto->is_none()) {
       // A session moves to another channel only with the same client certificate.
@@ -351,23 +504,34 @@ struct service_dispatcher::impl {
       if (request.client_signature.algorithm != crypto->asymmetric_signature_uri() ||
           !verify_over_server_certificate(context, *crypto, s.server_nonce, request.client_signature.signature)) {
         counters.activation_failures++;
+        out_outcome = status_code::BadApplicationSignatureInvalid;
         return fault(request.request_header, status_code::BadApplicationSignatureInvalid);
       }
     }
     auto identity = check_identity(context, s, request);
     if (!identity) {
       counters.activation_failures++;
+      out_outcome = identity.code();
       // A fault carries no new nonce, so the client retries with the last one it was given.
       return fault(request.request_header, identity.code());
     }
+    out_user = identity->user;
     if (s.activated && identity->user != s.identity.user && s.channel_id != context.channel.channel_id()) {
       // Moving a session to another channel keeps its user (Part 4 §5.6.3).
+      out_outcome = status_code::BadIdentityChangeNotSupported;
       return fault(request.request_header, status_code::BadIdentityChangeNotSupported);
     }
+    if (s.activated && s.channel_id != context.channel.channel_id()) {
+      // Publish requests queued on the old channel can no longer be answered there.
+      deliver(subscriptions->close_session(s.session_id, false));
+    }
+    out_outcome = status_code::Good;
     s.identity = std::move(*identity);
     s.activated = true;
     s.channel_id = context.channel.channel_id();
+    s.security_mode = to_wire(context.channel.mode());
     s.server_nonce = random_bytes(session_nonce_length);
+    subscriptions->session_activated(context_of(s));
     counters.sessions_activated++;
     activate_session_response response;
     response.response_header = make_response_header(request.request_header);
@@ -391,6 +555,7 @@ struct service_dispatcher::impl {
     if (!found) return fault(request.request_header, found.code());
     if ((*found)->channel_id != context.channel.channel_id()) return fault(request.request_header, status_code::BadSecureChannelIdInvalid);
     session_gone(**found);
+    deliver(subscriptions->close_session((*found)->session_id, request.delete_subscriptions));
     sessions.close(request.request_header.authentication_token);
     close_session_response response;
     response.response_header = make_response_header(request.request_header);
@@ -402,16 +567,41 @@ service_dispatcher::service_dispatcher(const ua_server_config& config, const pki
                                        const pki::private_key& own_key, session_manager& sessions, address_space& nodes,
                                        identity_checks identities)
     : impl_(std::make_shared<impl>(impl{config, own_certificate, own_key, own_certificate.der(), sessions, nodes,
-                                        std::move(identities), counters_, {}})) {}
+                                        std::move(identities), counters_, {}, nullptr, std::make_unique<deferred_replies>(), {}})) {
+  subscription_node_access access;
+  access.read = [&nodes](const read_value_id& id, timestamps_to_return timestamps, const session_context& who) {
+    return nodes.read(id, timestamps, who);
+  };
+  access.is_subtype = [&nodes](const node_id& type, const node_id& base) { return nodes.is_subtype(type, base); };
+  access.eu_range = [&nodes](const node_id& variable) { return eu_range_of(nodes, variable); };
+  impl_->subscriptions = std::make_unique<subscription_engine>(std::move(access), [] { return date_time::now(); });
+}
 
 std::size_t service_dispatcher::sweep(date_time now) {
   const auto expired = impl_->sessions.expire(now);
-  for (const auto& s : expired) impl_->session_gone(*s);
+  for (const auto& s : expired) {
+    impl_->session_gone(*s);
+    impl_->deliver(impl_->subscriptions->close_session(s->session_id, true));
+  }
   return expired.size();
 }
 
+void service_dispatcher::tick() { impl_->deliver(impl_->subscriptions->tick()); }
+
+std::optional<date_time> service_dispatcher::next_due() const { return impl_->subscriptions->next_due(); }
+
+void service_dispatcher::set_wakeup(std::function<void()> wakeup) { impl_->wakeup = std::move(wakeup); }
+
+subscription_engine& service_dispatcher::subscriptions() { return *impl_->subscriptions; }
+
 void service_dispatcher::on_session_closed(std::function<void(const session&)> observer) {
   impl_->closed_observers.push_back(std::move(observer));
+}
+
+std::shared_ptr<session> service_dispatcher::close_session(const node_id& session_id) {
+  auto closed = impl_->sessions.close_by_session_id(session_id);
+  if (closed) impl_->session_gone(*closed);
+  return closed;
 }
 
 bytes service_dispatcher::handle(request_context& context, byte_view request_body) {
@@ -480,7 +670,6 @@ bytes service_dispatcher::handle(request_context& context, byte_view request_bod
                             // needs SignAndEncrypt) and on the session's application.
                             auto who = context_of(ses);
                             who.origin = &ses;
-                            who.channel_mode = to_wire(context.channel.mode());
                             who.channel_policy_uri = context.channel.policy_uri();
                             who.remote_address = context.remote_address;
                             return encode_with_type_id(s.nodes.call(q, who));
@@ -499,6 +688,74 @@ bytes service_dispatcher::handle(request_context& context, byte_view request_bod
         response.response_header = make_response_header(q.request_header);
         if (q.nodes_to_unregister.empty()) response.response_header.service_result = status_code::BadNothingToDo;
         return encode_with_type_id(response);
+      });
+    case publish_request::binary_encoding_id:
+      return with_session(static_cast<publish_request*>(nullptr),
+                          [&](const publish_request& q, session& ses) { return s.publish(context, q, ses); });
+    case republish_request::binary_encoding_id:
+      return with_session(static_cast<republish_request*>(nullptr), [&](const republish_request& q, session& ses) {
+        return encode_or_fault(s.subscriptions->republish(context_of(ses), q));
+      });
+    case create_subscription_request::binary_encoding_id:
+      return with_session(static_cast<create_subscription_request*>(nullptr), [&](const create_subscription_request& q, session& ses) {
+        auto out = encode_or_fault(s.subscriptions->create_subscription(context_of(ses), q));
+        s.wake();
+        return out;
+      });
+    case modify_subscription_request::binary_encoding_id:
+      return with_session(static_cast<modify_subscription_request*>(nullptr), [&](const modify_subscription_request& q, session& ses) {
+        auto out = encode_or_fault(s.subscriptions->modify_subscription(context_of(ses), q));
+        s.wake();
+        return out;
+      });
+    case set_publishing_mode_request::binary_encoding_id:
+      return with_session(static_cast<set_publishing_mode_request*>(nullptr), [&](const set_publishing_mode_request& q, session& ses) {
+        return encode_or_fault(s.subscriptions->set_publishing_mode(context_of(ses), q));
+      });
+    case delete_subscriptions_request::binary_encoding_id:
+      return with_session(static_cast<delete_subscriptions_request*>(nullptr), [&](const delete_subscriptions_request& q, session& ses) {
+        std::vector<completed_publish> done;
+        auto out = encode_or_fault(s.subscriptions->delete_subscriptions(context_of(ses), q, done));
+        s.deliver(std::move(done));
+        return out;
+      });
+    case transfer_subscriptions_request::binary_encoding_id:
+      return with_session(static_cast<transfer_subscriptions_request*>(nullptr),
+                          [&](const transfer_subscriptions_request& q, session& ses) {
+                            std::vector<completed_publish> done;
+                            auto out = encode_or_fault(s.subscriptions->transfer_subscriptions(context_of(ses), q, done));
+                            s.deliver(std::move(done));
+                            s.wake();
+                            return out;
+                          });
+    case create_monitored_items_request::binary_encoding_id:
+      return with_session(static_cast<create_monitored_items_request*>(nullptr),
+                          [&](const create_monitored_items_request& q, session& ses) {
+                            auto out = encode_or_fault(s.subscriptions->create_monitored_items(context_of(ses), q));
+                            s.wake();
+                            return out;
+                          });
+    case modify_monitored_items_request::binary_encoding_id:
+      return with_session(static_cast<modify_monitored_items_request*>(nullptr),
+                          [&](const modify_monitored_items_request& q, session& ses) {
+                            auto out = encode_or_fault(s.subscriptions->modify_monitored_items(context_of(ses), q));
+                            s.wake();
+                            return out;
+                          });
+    case delete_monitored_items_request::binary_encoding_id:
+      return with_session(static_cast<delete_monitored_items_request*>(nullptr),
+                          [&](const delete_monitored_items_request& q, session& ses) {
+                            return encode_or_fault(s.subscriptions->delete_monitored_items(context_of(ses), q));
+                          });
+    case set_monitoring_mode_request::binary_encoding_id:
+      return with_session(static_cast<set_monitoring_mode_request*>(nullptr), [&](const set_monitoring_mode_request& q, session& ses) {
+        auto out = encode_or_fault(s.subscriptions->set_monitoring_mode(context_of(ses), q));
+        s.wake();
+        return out;
+      });
+    case set_triggering_request::binary_encoding_id:
+      return with_session(static_cast<set_triggering_request*>(nullptr), [&](const set_triggering_request& q, session& ses) {
+        return encode_or_fault(s.subscriptions->set_triggering(context_of(ses), q));
       });
     default: {
       // Unknown or unsupported: the request header is the first field of every request.

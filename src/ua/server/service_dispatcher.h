@@ -13,6 +13,7 @@
 #include "pki/private_key.h"
 #include "ua/server/server_config.h"
 #include "ua/server/session_manager.h"
+#include "ua/server/subscriptions.h"
 #include "ua/transport/server_channel.h"
 
 namespace castellan::ua {
@@ -32,6 +33,10 @@ struct identity_checks {
 struct request_context {
   server_channel& channel;
   std::string remote_address;
+  // Sends a response to this request later (a Publish waits for notifications). Called on the
+  // thread that runs the socket loop; does nothing once the connection is gone. Without it,
+  // Publish answers BadServiceUnsupported.
+  std::function<void(bytes)> reply_later;
 };
 
 // Counters for /metrics and the benchmark.
@@ -49,11 +54,24 @@ class service_dispatcher {
                      const pki::private_key& own_key, session_manager& sessions, address_space& nodes,
                      identity_checks identities);
 
-  // The response body (encoding NodeId + structure) for one request.
+  // The response body (encoding NodeId + structure) for one request; empty when the response
+  // will come later through context.reply_later.
   bytes handle(request_context& context, byte_view request_body);
 
-  // Closes sessions idle past their timeout and releases what they held (continuation points).
+  // Closes sessions idle past their timeout and releases what they held (continuation points,
+  // subscriptions, waiting Publish requests).
   std::size_t sweep(date_time now);
+  // Closes a session on an administrator's request and releases what it held; the closed
+  // session, or null when no session has that SessionId. Call on the server's I/O thread.
+  std::shared_ptr<session> close_session(const node_id& session_id);
+
+  // Subscriptions: the socket loop calls tick() when next_due() says (and whenever the wakeup
+  // it set is called, which happens when a request may have made the next due time earlier).
+  void tick();
+  std::optional<date_time> next_due() const;
+  void set_wakeup(std::function<void()> wakeup);
+  // Raises events and answers Server.GetMonitoredItems.
+  subscription_engine& subscriptions();
 
   const service_counters& counters() const noexcept { return counters_; }
 

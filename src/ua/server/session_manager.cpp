@@ -40,13 +40,55 @@ result<std::shared_ptr<session>> session_manager::find(const node_id& authentica
 }
 
 bool session_manager::close(const node_id& authentication_token) {
+  std::shared_ptr<session> closed;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = sessions_.find(authentication_token);
+    if (it == sessions_.end()) return false;
+    closed = std::move(it->second);
+    sessions_.erase(it);
+  }
+  notify_closed({closed});
+  return true;
+}
+
+std::shared_ptr<session> session_manager::close_by_session_id(const node_id& session_id) {
   std::lock_guard lock(mutex_);
-  return sessions_.erase(authentication_token) > 0;
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (it->second->session_id == session_id) {
+      auto closed = std::move(it->second);
+      sessions_.erase(it);
+      return closed;
+    }
+  }
+  return nullptr;
 }
 
 std::vector<std::shared_ptr<session>> session_manager::expire(date_time now) {
+  std::vector<std::shared_ptr<session>> expired;
+  {
+    std::lock_guard lock(mutex_);
+    expired = expire_locked(now);
+  }
+  notify_closed(expired);
+  return expired;
+}
+
+void session_manager::add_close_listener(std::function<void(const session&)> listener) {
   std::lock_guard lock(mutex_);
-  return expire_locked(now);
+  close_listeners_.push_back(std::move(listener));
+}
+
+void session_manager::notify_closed(const std::vector<std::shared_ptr<session>>& closed) const {
+  if (closed.empty()) return;
+  std::vector<std::function<void(const session&)>> listeners;
+  {
+    std::lock_guard lock(mutex_);
+    listeners = close_listeners_;
+  }
+  for (const auto& s : closed) {
+    for (const auto& listener : listeners) listener(*s);
+  }
 }
 
 void session_manager::channel_closed(std::uint32_t channel_id) {

@@ -37,6 +37,7 @@ struct session {
   bytes server_nonce;  // the last one we sent; the next activation signs it
   bool activated = false;
   session_identity identity;
+  message_security_mode security_mode = message_security_mode::invalid;  // of the activating channel
   std::uint64_t reads = 0;
 };
 
@@ -49,6 +50,9 @@ class session_manager {
   // The session for a token, refreshed; BadSessionIdInvalid when unknown or expired.
   result<std::shared_ptr<session>> find(const node_id& authentication_token, date_time now);
   bool close(const node_id& authentication_token);
+  // Closes the session with this SessionId (an administrator's request, not the client's);
+  // the closed session, or null when there is none.
+  std::shared_ptr<session> close_by_session_id(const node_id& session_id);
   // Closes sessions idle past their timeout and returns them (their continuation points
   // and other per-session state are for the caller to release).
   std::vector<std::shared_ptr<session>> expire(date_time now);
@@ -57,13 +61,19 @@ class session_manager {
   void channel_closed(std::uint32_t channel_id);
   std::size_t size() const;
   std::vector<session> list() const;
+  // Called (outside the manager's lock) for every session that close() or expire() removes,
+  // so per-session state elsewhere (open files, …) is released with it. Add before serving.
+  void add_close_listener(std::function<void(const session&)> listener);
 
  private:
+  void notify_closed(const std::vector<std::shared_ptr<session>>& closed) const;
+
   std::vector<std::shared_ptr<session>> expire_locked(date_time now);
 
   std::uint32_t max_sessions_;
   mutable std::mutex mutex_;
   std::unordered_map<node_id, std::shared_ptr<session>, node_id_hash> sessions_;
+  std::vector<std::function<void(const session&)>> close_listeners_;
 };
 
 }  // namespace castellan::ua

@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <deque>
@@ -29,7 +30,31 @@ class connection : public std::enable_shared_from_this<connection> {
     boost::system::error_code ec;
     const auto ep = socket_.remote_endpoint(ec);
     remote_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    accepted_ = date_time::now();
     ++open_count_;
+  }
+
+  channel_snapshot snapshot() const {
+    channel_snapshot out;
+    out.channel_id = channel_.channel_id();
+    out.remote_address = remote_;
+    out.state = closed_ || channel_.closing() ? "closing" : channel_.is_open() ? "open" : "hello";
+    out.accepted = accepted_;
+    if (channel_.is_open() || opened_) {
+      out.policy_uri = channel_.policy_uri();
+      out.mode = channel_.mode();
+      if (!channel_.client_chain().empty()) out.client_thumbprint = channel_.client_chain().front().thumbprint();
+    }
+    return out;
+  }
+
+  std::uint32_t channel_id() const { return channel_.channel_id(); }
+
+  // An administrator closes the channel: the client gets an Error message with the reason.
+  void close(status_code reason, const std::string& why) {
+    if (closed_) return;
+    channel_.abort(reason, why);
+    flush();
   }
   // Touches nothing outside itself: pending handlers may outlive the listener and are only
   // destroyed with the io_context. What the listener counts is given back in shutdown().
@@ -49,6 +74,9 @@ class connection : public std::enable_shared_from_this<connection> {
   // Every way a connection ends comes through here, while the listener still exists.
   void shutdown() {
     boost::system::error_code ignored;
+    if (!closed_ && !opened_ && options_.on_connect_result && !is_good(channel_.close_reason())) {
+      options_.on_connect_result(channel_.close_reason());
+    }
     closed_ = true;
     timer_.cancel();
     socket_.close(ignored);
@@ -59,14 +87,29 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
  private:
+  // Answers `request_id` later, on this connection's thread, if the connection still exists.
+  std::function<void(bytes)> replier(std::uint32_t request_id) {
+    return [weak = weak_from_this(), request_id](bytes body) {
+      auto self = weak.lock();
+      if (!self || self->closed_ || !self->channel_.is_open()) return;
+      self->channel_.send_response(request_id, body);
+      self->flush();
+    };
+  }
+
   void read() {
     socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
       if (ec) return self->shutdown();
       self->channel_.receive(byte_view(self->buffer_.data(), n));
+      if (!self->opened_ && self->channel_.is_open()) {
+        self->opened_ = true;
+        if (self->options_.on_connect_result) self->options_.on_connect_result(status_code::Good);
+      }
       while (auto request = self->channel_.next_request()) {
-        request_context context{self->channel_, self->remote_};
+        request_context context{self->channel_, self->remote_, self->replier(request->request_id)};
         const auto response = self->dispatcher_.handle(context, request->body);
-        self->channel_.send_response(request->request_id, response);
+        // Empty: the dispatcher answers later through the replier (a waiting Publish).
+        if (!response.empty()) self->channel_.send_response(request->request_id, response);
       }
       self->flush();
       if (!self->channel_.closing()) self->read();
@@ -110,6 +153,8 @@ class connection : public std::enable_shared_from_this<connection> {
   listener_options options_;
   std::atomic<std::size_t>& open_count_;
   std::string remote_;
+  date_time accepted_;
+  bool opened_ = false;  // the secure channel opened once (counted as admitted)
   std::array<std::uint8_t, 8192> buffer_{};  // one read; chunks are assembled in the channel
   std::deque<bytes> pending_;
   bool closed_ = false;
@@ -120,7 +165,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
 struct ua_listener::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io, const server_channel_config& cc, service_dispatcher& d, session_manager& s, listener_options o)
-      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io) {}
+      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io), ticker(io) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
@@ -130,6 +175,7 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
           // Say why before closing, so the client does not retry blindly.
           auto refusal = std::make_shared<bytes>(
               encode_message(error_message{status_code::BadTcpNotEnoughResources, "too many connections"}));
+          if (self->options.on_connect_result) self->options.on_connect_result(status_code::BadTcpNotEnoughResources);
           auto s = std::make_shared<tcp::socket>(std::move(socket));
           asio::async_write(*s, asio::buffer(*refusal), [s, refusal](boost::system::error_code, std::size_t) {
             boost::system::error_code ignored;
@@ -159,12 +205,31 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
     });
   }
 
+  // Subscriptions: sampling and publishing cycles, at the time the dispatcher says is next
+  // (at least once a second). Re-armed when a request may have brought that time forward; the
+  // generation number drops a wait that was replaced after it had already fired.
+  void schedule_tick() {
+    const auto due = dispatcher.next_due();
+    std::int64_t delay_ms = 1000;
+    if (due) delay_ms = std::clamp<std::int64_t>(milliseconds_between(date_time::now(), *due), 0, 1000);
+    const auto generation = ++tick_generation;
+    ticker.expires_after(std::chrono::milliseconds(delay_ms));
+    ticker.async_wait([weak = weak_from_this(), generation](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || generation != self->tick_generation || !self->acceptor.is_open()) return;
+      self->dispatcher.tick();
+      self->schedule_tick();
+    });
+  }
+
   tcp::acceptor acceptor;
   const server_channel_config& channel_config;
   service_dispatcher& dispatcher;
   session_manager& sessions;
   listener_options options;
   asio::steady_timer sweep;
+  asio::steady_timer ticker;
+  std::uint64_t tick_generation = 0;
   std::atomic<std::size_t> open_count{0};
   std::uint32_t next_channel_id = 1;
   std::vector<std::weak_ptr<connection>> connections;
@@ -194,6 +259,11 @@ result<void> ua_listener::start() {
   impl_->next_channel_id = static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count() & 0xFFFFFF) + 1;
   impl_->accept();
   impl_->schedule_sweep();
+  // The dispatcher calls this from request handlers, on the socket loop's thread.
+  impl_->dispatcher.set_wakeup([weak = std::weak_ptr<impl>(impl_)] {
+    if (auto self = weak.lock()) self->schedule_tick();
+  });
+  impl_->schedule_tick();
   return {};
 }
 
@@ -201,6 +271,7 @@ void ua_listener::stop() {
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
   impl_->sweep.cancel();
+  impl_->ticker.cancel();
   for (auto& w : impl_->connections) {
     if (auto c = w.lock()) c->shutdown();
   }
@@ -214,5 +285,26 @@ unsigned short ua_listener::port() const {
 }
 
 std::size_t ua_listener::open_channels() const { return impl_->open_count; }
+
+std::vector<channel_snapshot> ua_listener::channels() const {
+  std::vector<channel_snapshot> out;
+  for (const auto& w : impl_->connections) {
+    if (auto c = w.lock()) {
+      auto snap = c->snapshot();
+      if (std::string_view(snap.state) != "closing") out.push_back(std::move(snap));
+    }
+  }
+  return out;
+}
+
+bool ua_listener::close_channel(std::uint32_t channel_id, status_code reason, const std::string& why) {
+  for (const auto& w : impl_->connections) {
+    if (auto c = w.lock(); c && c->channel_id() == channel_id) {
+      c->close(reason, why);
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace castellan::ua

@@ -4,8 +4,10 @@
 // and timers the sans-I/O core cannot (Hello deadline, idle channels, max channels).
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "ua/server/service_dispatcher.h"
@@ -17,6 +19,20 @@ struct listener_options {
   unsigned short port = 4840;
   std::uint32_t hello_timeout_ms = 10'000;  // from accept to an open channel
   std::uint32_t max_channels = 10'000;
+  // Told how each connection attempt ended: Good when its secure channel opened, else the
+  // StatusCode that refused it (BadTcpNotEnoughResources, BadSecurityChecksFailed, …).
+  std::function<void(status_code)> on_connect_result;
+};
+
+// One connection as it is now (for the admin API's live view).
+struct channel_snapshot {
+  std::uint32_t channel_id = 0;
+  std::string remote_address;  // ip:port
+  const char* state = "hello";  // hello (no channel yet), open, closing
+  std::string policy_uri;
+  security_mode mode = security_mode::none;
+  std::string client_thumbprint;  // "" over None
+  date_time accepted;
 };
 
 class ua_listener {
@@ -28,6 +44,10 @@ class ua_listener {
   void stop();
   unsigned short port() const;
   std::size_t open_channels() const;
+  // The connections now, and closing one: call on the I/O thread (they touch its state).
+  std::vector<channel_snapshot> channels() const;
+  // Sends an OPC UA Error message with `reason` and closes; false when no such channel.
+  bool close_channel(std::uint32_t channel_id, status_code reason, const std::string& why);
 
  private:
   struct impl;

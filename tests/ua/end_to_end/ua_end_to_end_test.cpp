@@ -2,6 +2,8 @@
 
 #include <boost/asio.hpp>
 
+#include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -97,6 +99,15 @@ class server_fixture {
     return o;
   }
   const session_manager& sessions() const { return *sessions_; }
+  // Runs `f` on the server's I/O thread and returns its answer (the admin API's way in).
+  template <class F>
+  auto on_io(F f) -> decltype(f()) {
+    std::promise<decltype(f())> answer;
+    boost::asio::post(io_, [&] { answer.set_value(f()); });
+    return answer.get_future().get();
+  }
+  ua_listener& listener() { return *listener_; }
+  service_dispatcher& dispatcher() { return *dispatcher_; }
 
   std::set<std::string> trusted;
 
@@ -229,9 +240,69 @@ TEST(UaEndToEnd, UnsupportedServicesSaySo) {
   ASSERT_TRUE(client.connect(server.options()).ok());
   ASSERT_TRUE(client.create_session("e2e").ok());
   ASSERT_TRUE(client.activate_anonymous().ok());
-  auto r = client.request<create_subscription_request, create_subscription_response>(create_subscription_request{});
+  auto r = client.request<history_read_request, history_read_response>(history_read_request{});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.code(), status_code::BadServiceUnsupported);
+}
+
+// A Publish is held by the server and answered later, from its timer: here with the first
+// keep-alive of a fast subscription, then with a data change of CurrentTime.
+TEST(UaEndToEnd, PublishIsAnsweredLaterWithKeepAliveAndDataChanges) {
+  server_fixture server;
+  ua_client client;
+  ASSERT_TRUE(client.connect(server.options()).ok());
+  ASSERT_TRUE(client.create_session("e2e").ok());
+  ASSERT_TRUE(client.activate_anonymous().ok());
+  create_subscription_request create;
+  create.requested_publishing_interval = 50;
+  create.requested_max_keep_alive_count = 1;
+  create.requested_lifetime_count = 100;
+  create.publishing_enabled = true;
+  auto sub = client.request<create_subscription_request, create_subscription_response>(create);
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->revised_publishing_interval, 50);
+
+  const auto started = std::chrono::steady_clock::now();
+  auto keep_alive = client.request<publish_request, publish_response>(publish_request{});
+  ASSERT_TRUE(keep_alive.ok()) << keep_alive.err().message;
+  EXPECT_EQ(keep_alive->subscription_id, sub->subscription_id);
+  EXPECT_TRUE(keep_alive->notification_message.notification_data.empty());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(20));  // it waited for the cycle
+
+  create_monitored_items_request items;
+  items.subscription_id = sub->subscription_id;
+  items.timestamps_to_return = timestamps_to_return::both;
+  monitored_item_create_request item;
+  item.item_to_monitor.node_id = node_id::numeric(2258);  // Server_ServerStatus_CurrentTime
+  item.item_to_monitor.attribute_id = 13;
+  item.monitoring_mode = monitoring_mode::reporting;
+  item.requested_parameters.client_handle = 42;
+  item.requested_parameters.sampling_interval = 50;
+  item.requested_parameters.queue_size = 1;
+  items.items_to_create.push_back(item);
+  auto created = client.request<create_monitored_items_request, create_monitored_items_response>(items);
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->results.size(), 1u);
+  EXPECT_EQ(created->results[0].status_code, status_code::Good);
+
+  auto data = client.request<publish_request, publish_response>(publish_request{});
+  ASSERT_TRUE(data.ok());
+  ASSERT_EQ(data->notification_message.notification_data.size(), 1u)
+      << "sequence " << data->notification_message.sequence_number << ", more " << data->more_notifications;
+  const auto* change = data->notification_message.notification_data[0].get<data_change_notification>();
+  ASSERT_NE(change, nullptr);
+  ASSERT_FALSE(change->monitored_items.empty());
+  EXPECT_EQ(change->monitored_items[0].client_handle, 42u);
+  EXPECT_NE(change->monitored_items[0].value.value->get_if<date_time>(), nullptr);
+
+  delete_subscriptions_request del;
+  del.subscription_ids = {sub->subscription_id};
+  auto deleted = client.request<delete_subscriptions_request, delete_subscriptions_response>(del);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->results, std::vector<status_code>{status_code::Good});
+  auto none = client.request<publish_request, publish_response>(publish_request{});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.code(), status_code::BadNoSubscription);
 }
 
 // A raw socket: what a client that never speaks, or one too many, sees.
@@ -263,6 +334,61 @@ TEST(UaEndToEnd, ConnectionsBeyondTheLimitAreTurnedAway) {
   ASSERT_TRUE(first.connect(server.options(policy_none_uri, security_mode::none)).ok());
   const auto port = static_cast<unsigned short>(std::stoi(server.url().substr(server.url().rfind(':') + 1)));
   EXPECT_EQ(read_error_reply(port), "BadTcpNotEnoughResources");
+}
+
+// What the admin API shows and does: channel snapshots, and closing a session with its channel.
+TEST(UaEndToEnd, AnAdministratorSeesAndClosesASession) {
+  server_fixture server;
+  ua_client client;
+  ASSERT_TRUE(client.connect(server.options()).ok());
+  auto created = client.create_session("e2e");
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(client.activate_user("alice", "correct horse").ok());
+  const auto channels = server.on_io([&] { return server.listener().channels(); });
+  const auto open = std::find_if(channels.begin(), channels.end(), [](const channel_snapshot& c) { return std::string(c.state) == "open"; });
+  ASSERT_NE(open, channels.end());
+  EXPECT_EQ(open->policy_uri, basic256sha256);
+  EXPECT_EQ(open->mode, security_mode::sign_and_encrypt);
+  EXPECT_EQ(open->client_thumbprint, client_pair().cert.thumbprint());
+  EXPECT_EQ(open->remote_address.rfind("127.0.0.1:", 0), 0u);
+  const auto listed = server.sessions().list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].identity.user, "alice");
+  EXPECT_EQ(listed[0].channel_id, open->channel_id);
+
+  const node_id id = created->session_id;
+  const auto closed = server.on_io([&] {
+    auto s = server.dispatcher().close_session(id);
+    if (s) server.listener().close_channel(s->channel_id, status_code::BadSessionClosed, "closed by an administrator");
+    return s;
+  });
+  ASSERT_NE(closed, nullptr);
+  EXPECT_EQ(closed->identity.user, "alice");
+  EXPECT_EQ(server.sessions().size(), 0u);
+  EXPECT_FALSE(client.read({current_time()}).ok());  // the channel is gone
+  EXPECT_EQ(server.on_io([&] { return server.dispatcher().close_session(id); }), nullptr);
+}
+
+TEST(UaEndToEnd, EveryConnectAttemptReportsItsResult) {
+  auto results = std::make_shared<std::pair<std::mutex, std::vector<status_code>>>();
+  server_fixture server([results](ua_server_config&, listener_options& o) {
+    o.on_connect_result = [results](status_code code) {
+      std::lock_guard lock(results->first);
+      results->second.push_back(code);
+    };
+  });
+  const auto count = [&](status_code code) {
+    std::lock_guard lock(results->first);
+    return std::count(results->second.begin(), results->second.end(), code);
+  };
+  ua_client admitted;
+  ASSERT_TRUE(admitted.connect(server.options()).ok());
+  server.trusted.clear();
+  ua_client refused;
+  ASSERT_FALSE(refused.connect(server.options()).ok());
+  for (int i = 0; i < 100 && count(status_code::BadCertificateUntrusted) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(count(status_code::Good), 1);
+  EXPECT_EQ(count(status_code::BadCertificateUntrusted), 1);
 }
 
 }  // namespace

@@ -40,8 +40,10 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout idp
   -subj "/CN=identity provider" -addext "subjectAltName=URI:urn:test:idp" 2>/dev/null
 "$C" --data-dir d authz rule add Supervisor --criteria GroupId:operators >/dev/null
 mkcert other urn:castellan-authz-interop:other
-"$C" --data-dir d trust add bob.pem other.pem >/dev/null && ok || bad "trust the user certificate and the second application"
-bob_thumb=$("$C" --json --data-dir d trust list --state trusted | jq -r '.[] | select(.subject | test("bob")) | .thumbprint')
+"$C" --data-dir d trust add other.pem >/dev/null && ok || bad "trust the second application"
+# User certificates have their own trust list (an OPC UA PKI folder), apart from the applications'.
+mkdir -p d/pki/users/trusted/certs && cp bob.pem d/pki/users/trusted/certs/
+bob_thumb=$(openssl x509 -in bob.pem -noout -fingerprint -sha1 | cut -d= -f2 | tr -d :)
 "$C" --data-dir d authz rule add Engineer --criteria "Thumbprint:$bob_thumb" >/dev/null
 
 "$C" --data-dir d --set ua.listen=127.0.0.1:$port --set ua.allow_anonymous=true --set device.mtls_listen=off \
@@ -130,6 +132,15 @@ r=$("$C" --json --data-dir d token request --url "$url" --cert other.pem --key o
 [[ "$r" == *BadSecurityModeInsufficient* ]] && ok || bad "castellan token request over Sign: $r"
 echo "$cli_token" | "$BUILD_EXAMPLE" d/authz/default/cert.pem "$app_uri:authz:default" "$app_uri" >example.out 2>&1 \
   && grep -q "subject alice, roles: Observer Operator" example.out && ok || bad "the token_verifier example accepts it: $(cat example.out)"
+
+# X509 user logins on castellan's own endpoint: the user trust list decides, the rules give roles.
+UAPEER="node $HERE/ua_peer.mjs"
+r=$(timeout 60 $UAPEER client connect --url "$url" --pki pki-client --policy Basic256Sha256 --mode SignAndEncrypt \
+  --user-cert bob.pem --user-key bob.key 2>/dev/null | tail -1)
+[ "$(field .ok "$r")" = true ] && ok || bad "an X509 user from the user trust list logs in: $r"
+r=$(timeout 60 $UAPEER client connect --url "$url" --pki pki-client --policy Basic256Sha256 --mode SignAndEncrypt \
+  --user-cert other.pem --user-key other.key 2>/dev/null | tail -1)
+[ "$(field .ok "$r")" = false ] && ok || bad "an application certificate is not a user certificate: $r"
 
 # --- refresh tokens --------------------------------------------------------------------------------------
 peer describe --cert other.pem --key other.key --app-uri urn:castellan-authz-interop:other --pki pki-other >/dev/null

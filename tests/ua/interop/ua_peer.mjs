@@ -5,12 +5,14 @@
 //        [--app-uri URI] [--cert C.pem --key K.pem] [--user NAME --password P] [--user-cert C --user-key K]
 //        [--timeout MS] [--clients N]
 //     COMMAND: endpoints | connect | read-status | browse | translate | call | write | session-timeout | concurrent
+//              | subscribe-time | keepalive
+//              | watch-events [--seconds S] [--until-file F] [--of-type NODEID] (prints "READY" once subscribed)
 //   node ua_peer.mjs server --port PORT --pki DIR [--user NAME --password P]   (prints "READY PORT")
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, existsSync } from "node:fs";
 import { hostname } from "node:os";
 import {
   OPCUAClient, MessageSecurityMode, SecurityPolicy, AttributeIds, UserTokenType, BrowseDirection, DataType,
-  StatusCodes, makeBrowsePath,
+  StatusCodes, makeBrowsePath, ClientMonitoredItem, TimestampsToReturn, constructEventFilter, ofType,
 } from "node-opcua-client";
 import { OPCUACertificateManager } from "node-opcua-certificate-manager";
 
@@ -194,6 +196,94 @@ const commands = {
     const ok = results.filter((r) => r.status === "fulfilled" && r.value === "Good").length;
     const errors = results.filter((r) => r.status === "rejected").map((r) => statusName(r.reason));
     return { clients: n, good: ok, errors };
+  },
+  async "subscribe-time"() {
+    // Server_ServerStatus_CurrentTime through a subscription; then GetMonitoredItems, then
+    // DeleteSubscriptions and listen on: nothing more may arrive.
+    return withSession(async (session) => {
+      const subscription = await session.createSubscription2({
+        requestedPublishingInterval: 100, requestedLifetimeCount: 600, requestedMaxKeepAliveCount: 10,
+        maxNotificationsPerPublish: 100, publishingEnabled: true, priority: 1,
+      });
+      const item = ClientMonitoredItem.create(subscription, { nodeId: "i=2258", attributeId: AttributeIds.Value },
+        { samplingInterval: 100, discardOldest: true, queueSize: 10 }, TimestampsToReturn.Both);
+      const values = [];
+      item.on("changed", (dv) => values.push(dv.value.value.getTime()));
+      await sleep(Number(opt.seconds ?? 1.5) * 1000);
+      const seen = values.slice();
+      const r = await session.call({ objectId: "i=2253", methodId: "i=11492",
+        inputArguments: [{ dataType: DataType.UInt32, value: subscription.subscriptionId }] });
+      const serverHandles = Array.from(r.outputArguments?.[0]?.value ?? []);
+      const clientHandles = Array.from(r.outputArguments?.[1]?.value ?? []);
+      const subscriptionId = subscription.subscriptionId;
+      await subscription.terminate();
+      const before = values.length;
+      await sleep(800);
+      const after = await session.call({ objectId: "i=2253", methodId: "i=11492",
+        inputArguments: [{ dataType: DataType.UInt32, value: subscriptionId }] });
+      return {
+        subscription_id: subscriptionId, revised_interval: subscription.publishingInterval, changes: seen.length,
+        distinct: new Set(seen).size, increasing: seen.every((v, i) => i === 0 || v >= seen[i - 1]),
+        get_monitored_items: r.statusCode.name, server_handles: serverHandles.length,
+        client_handle_matches: clientHandles[0] === item.monitoringParameters.clientHandle,
+        monitored_item_id: item.monitoredItemId, first_server_handle: serverHandles[0],
+        after_delete: values.length - before, get_monitored_items_after_delete: after.statusCode.name,
+      };
+    });
+  },
+  async keepalive() {
+    return withSession(async (session) => {
+      const subscription = await session.createSubscription2({
+        requestedPublishingInterval: 100, requestedLifetimeCount: 60, requestedMaxKeepAliveCount: 3,
+        maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1,
+      });
+      let keepalives = 0;
+      subscription.on("keepalive", () => keepalives++);
+      await sleep(Number(opt.seconds ?? 2) * 1000);
+      const revised = subscription.maxKeepAliveCount;
+      await subscription.terminate();
+      return { keepalives, revised_keep_alive_count: revised, revised_interval: subscription.publishingInterval };
+    });
+  },
+  async "watch-events"() {
+    // Events of the Server object for --seconds; prints READY when the item is in place.
+    return withSession(async (session) => {
+      const subscription = await session.createSubscription2({
+        requestedPublishingInterval: 100, requestedLifetimeCount: 600, requestedMaxKeepAliveCount: 10,
+        maxNotificationsPerPublish: 100, publishingEnabled: true, priority: 1,
+      });
+      const names = ["EventType", "SourceName", "Message", "Severity", "Time", "Status", "Certificate", "StatusCodeId",
+                     "ClientUserId"];
+      const where = opt["of-type"] ? ofType(opt["of-type"]) : undefined;
+      const item = ClientMonitoredItem.create(subscription, { nodeId: "i=2253", attributeId: AttributeIds.EventNotifier },
+        { samplingInterval: 0, discardOldest: true, queueSize: 100, filter: constructEventFilter(names, where) },
+        TimestampsToReturn.Neither);
+      const events = [];
+      item.on("changed", (fields) => {
+        const e = {};
+        names.forEach((n, i) => {
+          const v = fields[i]?.value;
+          e[n] = v === null || v === undefined ? null
+            : Buffer.isBuffer(v) ? v.length
+            : v.toString?.() ?? v;
+        });
+        if (fields[2]?.value?.text !== undefined) e.Message = fields[2].value.text;
+        events.push(e);
+        console.log(`EVENT ${JSON.stringify(e)}`);  // as they come, for a test that waits for one
+      });
+      await new Promise((resolve) => {
+        if (item.monitoredItemId) return resolve();
+        item.on("initialized", resolve);
+        item.on("err", resolve);
+      });
+      console.log("READY");
+      // Until --until-file exists (the test says it is done), at most --seconds.
+      const end = Date.now() + Number(opt.seconds ?? 5) * 1000;
+      while (Date.now() < end && !(opt["until-file"] && existsSync(opt["until-file"]))) await sleep(100);
+      await sleep(Number(opt.linger ?? 0.5) * 1000);
+      await subscription.terminate();
+      return { events, item_status: item.statusCode?.name ?? "Good" };
+    });
   },
 };
 
