@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libssl-dev openssl libsqlite3-dev sqlite3
   libboost1.81-dev libboost-url1.81-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libjwt-dev libsodium-dev libpq-dev libpqxx-dev
+  libjwt-dev libsodium-dev libpq-dev libpqxx-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev curl netcat-openbsd jq
   nodejs npm ca-certificates

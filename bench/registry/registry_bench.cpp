@@ -1,6 +1,7 @@
 // Registry benchmark: how admission, search and automatic registration cost grows from 10^4 to
-// 10^6 registered certificates, on SQLite in a scratch directory. Prints a Markdown table.
-//   castellan_bench_registry [--sizes 10000,100000,1000000] [--signups 5000]
+// 10^6 registered certificates, on SQLite in a scratch directory (or on an empty PostgreSQL
+// database with --store postgresql://…). Prints a Markdown table.
+//   castellan_bench_registry [--sizes 10000,100000,1000000] [--signups 5000] [--store URL]
 // A benchmark, not a test: it asserts nothing and CI does not run it.
 #include <algorithm>
 #include <chrono>
@@ -75,6 +76,7 @@ void populate(store::store& s, const std::string& ca_id, const bytes& der, std::
 int main(int argc, char** argv) {
   std::vector<std::size_t> sizes{10000, 100000, 1000000};
   std::size_t signups = 5000;
+  std::string location;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--sizes") {
@@ -84,11 +86,14 @@ int main(int argc, char** argv) {
       while (std::getline(in, item, ',')) sizes.push_back(std::stoul(item));
     } else if (flag == "--signups") {
       signups = std::stoul(argv[i + 1]);
+    } else if (flag == "--store") {
+      location = argv[i + 1];
     }
   }
 
   testing::temp_dir dir;
-  auto store = testing::expect_ok(store::open_store((dir / "bench.db").string()));
+  auto store = testing::expect_ok(store::open_store(location.empty() ? (dir / "bench.db").string() : location));
+  std::fprintf(stderr, "store: %s\n", store->describe().c_str());
   manual_clock clk(testing::test_now());
   registry::registry_config config;
   config.signups_per_second = 0;  // the limit lifted: this measures the machinery

@@ -1,4 +1,5 @@
 #include "app/cli_context.h"
+#include "store/open_store.h"
 
 #include "app/logging.h"
 
@@ -14,6 +15,7 @@ config_sources cli_context::sources() const {
   if (globals_.data_dir) sources.data_dir = *globals_.data_dir;
   if (globals_.config_file) sources.file = *globals_.config_file;
   sources.overrides = globals_.overrides;
+  if (globals_.store) sources.overrides.push_back("store.location=" + *globals_.store);
   return sources;
 }
 
@@ -37,7 +39,7 @@ result<store::store*> cli_context::store() {
       return make_error(status_code::BadNotFound, "no castellan data in " + (*c)->data_dir.string() +
                                                       ": run 'castellan init' first (or pass --data-dir)");
     }
-    auto s = store::open_store((*c)->store);
+    auto s = store::open_store((*c)->store, {.pool_size = (*c)->store_pool_size});
     if (!s) return std::move(s).err();
     store_ = std::move(s).value();
   }

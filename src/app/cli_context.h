@@ -24,6 +24,7 @@ struct cli_globals {
   std::optional<std::string> data_dir;
   std::optional<std::string> config_file;
   std::vector<std::string> overrides;
+  std::optional<std::string> store;  // --store: store.location, after every other source
   bool json = false;
 };
 

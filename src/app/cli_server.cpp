@@ -4,10 +4,13 @@
 #include <cstdlib>
 
 #include "app/cli_context.h"
+#include "store/open_store.h"
 #include "app/config_view.h"
 #include "app/own_certificate.h"
 #include "app/serve.h"
 #include "core/files.h"
+#include "store/pg_store.h"
+#include "store/store_copy.h"
 #include "users/password_hash.h"
 
 namespace castellan::app {
@@ -90,7 +93,7 @@ void add_server_commands(CLI::App& app, command_fn& selected) {
         const auto paths = own_paths::in(cfg.data_dir);
         if (ctx.json()) {
           ctx.print(nlohmann::json{{"data_dir", cfg.data_dir.string()},
-                                   {"store", cfg.store},
+                                   {"store", redact_url(cfg.store)},
                                    {"schema_version", schema},
                                    {"config_file", toml.string()},
                                    {"certificate", {{"path", paths.cert.string()}, {"created", created}, {"thumbprint", own->cert.thumbprint()}}},
@@ -104,7 +107,7 @@ void add_server_commands(CLI::App& app, command_fn& selected) {
                                 "  key:           {} (mode 0600)\n"
                                 "  ApplicationUri {}\n"
                                 "  pki/ folder:   {}{}",
-                                cfg.data_dir.string(), cfg.store, schema, toml.string(), had_config ? " (kept)" : "",
+                                cfg.data_dir.string(), redact_url(cfg.store), schema, toml.string(), had_config ? " (kept)" : "",
                                 paths.cert.string(), created ? "created" : "kept", own->cert.thumbprint(), paths.key.string(),
                                 cfg.application_uri, (cfg.data_dir / "pki").string(), admin->to_text()));
         }
@@ -117,8 +120,59 @@ void add_server_commands(CLI::App& app, command_fn& selected) {
     cmd->callback([&selected] { selected = [](cli_context& ctx) { return run_server(ctx); }; });
   }
   {
-    auto* st = app.add_subcommand("store", "The store: consistency check");
+    auto* st = app.add_subcommand("store", "The store: consistency check, migrations, copy from SQLite to PostgreSQL");
     st->require_subcommand(1);
+    auto* migrate = st->add_subcommand("migrate", "Create or bring the store's schema up to this version (--store URL or the configured one)");
+    migrate->callback([&selected] {
+      selected = [](cli_context& ctx) {
+        auto c = ctx.cfg();
+        if (!c) return ctx.fail(c.err());
+        // Opening applies the missing migrations (PostgreSQL: under an advisory lock).
+        auto s = store::open_store((*c)->store, {.pool_size = 1, .listen = false});
+        if (!s) return ctx.fail(s.err());
+        const int version = (*s)->schema_version();
+        ctx.json() ? ctx.print(nlohmann::json{{"store", (*s)->describe()}, {"schema_version", version}})
+                   : ctx.print(fmt::format("{}: schema version {}", (*s)->describe(), version));
+        return 0;
+      };
+    });
+    auto* copy = st->add_subcommand("copy", "Copy a SQLite store into PostgreSQL in one transaction, then compare every table's row count");
+    auto from = std::make_shared<std::string>();
+    auto to = std::make_shared<std::string>();
+    auto force = std::make_shared<bool>(false);
+    copy->add_option("--from", *from, "sqlite:PATH or a SQLite file (default: the data directory's castellan.db)");
+    copy->add_option("--to", *to, "postgresql://USER@HOST:PORT/DB")->required();
+    copy->add_flag("--force", *force, "replace whatever the target already holds (otherwise a non-empty target is refused)");
+    copy->callback([&selected, from, to, force] {
+      selected = [from, to, force](cli_context& ctx) {
+        auto c = ctx.cfg();
+        if (!c) return ctx.fail(c.err());
+        std::string source = from->empty() ? ((*c)->data_dir / "castellan.db").string() : *from;
+        if (source.rfind("sqlite:", 0) == 0) source = source.substr(7);
+        if (store::is_postgresql_location(source)) {
+          return ctx.fail(make_error(status_code::BadInvalidArgument, "--from must be a SQLite store (sqlite:PATH)"));
+        }
+        if (!store::is_postgresql_location(*to)) {
+          return ctx.fail(make_error(status_code::BadInvalidArgument, "--to must be a postgresql:// URL"));
+        }
+        auto target = store::pg_store::open(*to, {.pool_size = 1, .listen = false});
+        if (!target) return ctx.fail(target.err());
+        auto copied = store::copy_sqlite_to_postgresql(source, **target, *force);
+        if (!copied) return ctx.fail(copied.err());
+        std::int64_t total = 0;
+        nlohmann::json tables = nlohmann::json::object();
+        std::string text;
+        for (const auto& t : *copied) {
+          total += t.rows;
+          tables[t.table] = t.rows;
+          text += fmt::format("  {:<24} {}\n", t.table, t.rows);
+        }
+        ctx.json() ? ctx.print(nlohmann::json{{"from", "sqlite:" + source}, {"to", (*target)->describe()}, {"rows", total}, {"tables", tables}, {"verified", true}})
+                   : ctx.print(fmt::format("copied {} rows from sqlite:{} to {} (counts verified before commit)\n{}", total, source,
+                                           (*target)->describe(), text));
+        return 0;
+      };
+    });
     auto* check = st->add_subcommand("check", "Run the store's integrity check; exit 0 only when it is sound");
     check->callback([&selected] {
       selected = [](cli_context& ctx) {

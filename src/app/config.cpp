@@ -1,5 +1,7 @@
 #include "app/config.h"
 
+#include "store/pg_store.h"
+
 #include <unistd.h>
 
 #include <toml++/toml.h>
@@ -72,9 +74,18 @@ std::vector<config_key> build_keys() {
                     return {};
                   }});
   keys.push_back({"store.location", "string", "<data-dir>/castellan.db",
-                  "The store: a SQLite file path (postgresql:// arrives with the scale-out work).",
+                  "The store: a SQLite file path, or postgresql://USER@HOST:PORT/DB for several nodes sharing one "
+                  "database (a password is better kept in ~/.pgpass or PGPASSWORD than in this URL).",
                   [](config& c, const std::string& v) -> result<void> {
                     c.store = v;
+                    return {};
+                  }});
+  keys.push_back({"store.pool_size", "integer", "8",
+                  "PostgreSQL only: connections each node keeps for transactions and reads (one more listens for changes).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("store.pool_size", v, 1, 256);
+                    if (!n) return std::move(n).err();
+                    c.store_pool_size = static_cast<std::size_t>(*n);
                     return {};
                   }});
   keys.push_back({"trust.mode", "string", "trusted-list",
@@ -492,6 +503,27 @@ result<config> load_config(const config_sources& sources) {
   return c;
 }
 
+namespace {
+
+// postgresql://user:secret@host/db → postgresql://user@host/db (a URL's password parameter too).
+std::string url_without_password(const std::string& url) {
+  std::string out = url;
+  if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+    const auto at = out.find('@', scheme + 3);
+    const auto colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) out.erase(colon, at - colon);
+  }
+  if (const auto p = out.find("password="); p != std::string::npos && p > 0 && (out[p - 1] == '?' || out[p - 1] == '&')) {
+    auto end = out.find('&', p);
+    out.erase(out[p - 1] == '?' && end != std::string::npos ? p : p - 1,
+              end == std::string::npos ? std::string::npos : end - p + (out[p - 1] == '?' ? 1 : 0));
+    if (!out.empty() && out.back() == '?') out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string default_config_toml(const config& c) {
   std::string out = "# castellan configuration. Environment variables CASTELLAN_<SECTION>_<KEY> and\n"
                     "# `--set section.key=value` override what is written here.\n";
@@ -508,6 +540,13 @@ std::string default_config_toml(const config& c) {
     if (name == "server.application_uri") {
       value = "\"" + c.application_uri + "\"";
       out += name.substr(sec.size() + 1) + " = " + value + "\n";
+      continue;
+    }
+    if (name == "store.location" && store::is_postgresql_location(c.store)) {
+      // A node initialised on PostgreSQL must not fall back to a local SQLite file when started
+      // without --store; the password stays out of the file (~/.pgpass or PGPASSWORD).
+      out += "# the password, if any, is not written here: use ~/.pgpass, PGPASSWORD or CASTELLAN_STORE_LOCATION\n";
+      out += "location = \"" + url_without_password(c.store) + "\"\n";
       continue;
     }
     out += "# " + name.substr(sec.size() + 1) + " = (default: " + k.default_text + ")\n";

@@ -59,7 +59,8 @@ struct config {
   std::string node_name;              // default: the host name
   std::string application_uri;        // default: urn:<host>:castellan
   std::vector<std::string> host_names;
-  std::string store;  // default: <data_dir>/castellan.db
+  std::string store;  // default: <data_dir>/castellan.db; or postgresql://…
+  std::size_t store_pool_size = 8;  // PostgreSQL connections per node
   std::string log_level = "info";
   std::string log_format = "text";
   trust::trust_config trust;

@@ -1,22 +1,19 @@
 #include "app/config_view.h"
 
+#include "store/pg_connection.h"
+
 namespace castellan::app {
 
 std::string redact_url(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto at = url.find('@', scheme + 3);
-  if (at == std::string::npos) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  // user:password@ in URLs and password=… in libpq key=value strings alike.
+  return store::pg::redact_conninfo(url);
 }
 
 nlohmann::json config_view(const config& v) {
   return {{"data_dir", v.data_dir.string()},
           {"config_file", v.config_file.string()},
           {"server", {{"node_name", v.node_name}, {"application_uri", v.application_uri}, {"host_names", v.host_names}}},
-          {"store", {{"location", redact_url(v.store)}}},
+          {"store", {{"location", redact_url(v.store)}, {"pool_size", v.store_pool_size}}},
           {"trust",
            {{"mode", std::string(trust::validation_mode_name(v.trust.mode))},
             {"auto_reject", v.trust.auto_reject},

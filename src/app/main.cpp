@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", globals.data_dir, "data directory (default ./castellan-data, env CASTELLAN_DATA_DIR)");
   app.add_option("--config", globals.config_file, "configuration file (default <data-dir>/castellan.toml, env CASTELLAN_CONFIG)");
   app.add_option("--set", globals.overrides, "override a setting: --set trust.mode=trusted-ca (repeatable)");
+  app.add_option("--store", globals.store,
+                 "the store: a SQLite file or postgresql://USER@HOST/DB (same as --set store.location=…)");
   app.add_flag("--json", globals.json, "JSON output");
   // The same as --set log.format=…, spelled the way people look for it.
   app.add_option_function<std::string>(
@@ -38,7 +40,7 @@ int main(int argc, char** argv) {
   // Every subcommand's --help names the global options it also takes.
   std::function<void(CLI::App*)> add_footer = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands([](CLI::App*) { return true; })) {
-      sub->footer("Global options (before or after the subcommand): --data-dir DIR, --config FILE, --set KEY=VALUE, --log-format text|json, --json");
+      sub->footer("Global options (before or after the subcommand): --data-dir DIR, --config FILE, --store URL, --set KEY=VALUE, --log-format text|json, --json");
       add_footer(sub);
     }
   };

@@ -305,7 +305,8 @@ int run_server(cli_context& ctx) {
       if (!timer_ec) io.stop();
     });
   });
-  spdlog::info("castellan serving from {} (node {}, store {})", (*c)->data_dir.string(), (*c)->node_name, (*c)->store);
+  // The store as describe() gives it: a PostgreSQL URL's password never reaches the log.
+  spdlog::info("castellan serving from {} (node {}, store {})", (*c)->data_dir.string(), (*c)->node_name, (**ctx.store()).describe());
   io.run();
   admin.reset();  // joins its workers: no request runs past this line
   (*u)->set_audit_writer(nullptr);

@@ -20,10 +20,10 @@ struct admin_edge_services {
   users::user_service& users;
   registry::registry_service* registry;  // null when the registry is disabled
   const castellan::clock& clock;
-  // Live connections per edge, for the console's dashboard (may be empty).
-  std::function<nlohmann::json()> connections = {};
   http::configuration_control* configuration = nullptr;  // changes through the API (null: read-only)
   http::live_connections* live = nullptr;                // OPC UA sessions and connections
+  // Live connections per edge, for the console's dashboard (may be empty; set by name).
+  std::function<nlohmann::json()> connections = {};
 };
 
 class admin_edge {

@@ -1,5 +1,7 @@
 #include "store/sqlite_handle.h"
 
+#include <cerrno>
+
 namespace castellan::store::sqlite {
 
 error sqlite_error(sqlite3* db, int rc, std::string_view what) {
@@ -12,6 +14,16 @@ error sqlite_error(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_READONLY:
     case SQLITE_PERM:
     case SQLITE_CANTOPEN: code = status_code::BadResourceUnavailable; break;
+    case SQLITE_IOERR:
+      // SQLite reports a write that found no room as an I/O error; the errno says why.
+      if (db != nullptr && sqlite3_system_errno(db) == ENOSPC) {
+        code = status_code::BadOutOfMemory;
+        message += " (disk full)";
+      } else if (db != nullptr && sqlite3_system_errno(db) == EROFS) {
+        code = status_code::BadResourceUnavailable;
+        message += " (read-only file system)";
+      }
+      break;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: code = status_code::BadDataLost; break;
     case SQLITE_CONSTRAINT: code = status_code::BadInvalidState; break;

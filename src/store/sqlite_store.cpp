@@ -236,7 +236,8 @@ result<void> sqlite_store::exec(const char* sql) {
     std::string text = message != nullptr ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
     auto e = sqlite::sqlite_error(db_.get(), rc, "exec");
-    e.message = "exec: " + text;
+    // SQLite's own sentence, keeping the cause sqlite_error found ("disk full").
+    e.message = "exec: " + text + (e.code == status_code::BadOutOfMemory ? " (disk full)" : "");
     return e;
   }
   return {};
