@@ -332,11 +332,13 @@ result<void> push_management::install(ua::address_space& nodes, ua::session_mana
     const auto* thumbprint = arg<std::string>(in, 0);
     const auto* is_trusted = arg<bool>(in, 1);
     if (!thumbprint || !is_trusted) return with_status(status_code::BadInvalidArgument);
-    auto found = trust_.show(*thumbprint);
     const auto list = *is_trusted ? store::trust_state::trusted : store::trust_state::issuer;
+    auto removed = trust_.remove_from_list(*thumbprint, list, actor_of(who));
     // Part 12 §7.8.2.5: a thumbprint that is not in the list named answers BadInvalidArgument.
-    if (!found || found->state != list) return with_status(status_code::BadInvalidArgument);
-    auto removed = trust_.remove(found->thumbprint, actor_of(who));
+    if (!removed && removed.code() == status_code::BadNotFound) {
+      spdlog::info("opc.tcp TrustList.RemoveCertificate: {}", removed.err().message);
+      return with_status(status_code::BadInvalidArgument);
+    }
     if (!removed) return failed(removed.err(), "TrustList.RemoveCertificate");
     if (options_.after_trust_change) options_.after_trust_change();
     return with_status(status_code::Good);

@@ -689,6 +689,46 @@ result<change_report> trust_service::replace_lists(const trust_list_replacement&
   return report;
 }
 
+result<change_report> trust_service::remove_from_list(const std::string& thumbprint, trust_state list, const actor& who) {
+  auto tp = normalize_thumbprint(thumbprint);
+  if (!tp) return std::move(tp).err();
+  auto crls = store_.list_crls();
+  if (!crls) return std::move(crls).err();
+  change_report report;
+  auto outcome = store_.transact([&](store::transaction& tx) -> result<void> {
+    auto existing = tx.find_certificate(*tp);
+    if (!existing) return std::move(existing).err();
+    if (!*existing || (*existing)->state != list) {
+      return make_error(status_code::BadNotFound, *tp + " is not in " + list_name(list));
+    }
+    if (auto r = tx.delete_certificate(*tp); !r) return std::move(r).err();
+    if (auto r = tx.append_audit(audit(who, "trust.remove", *tp, status_code::Good,
+                                       "removed from " + list_name(list) + " (" + (*existing)->subject + ")"));
+        !r) {
+      return r;
+    }
+    report.removed.push_back(*tp);
+    auto cert = pki::certificate::from_der((*existing)->der);
+    if (!cert || !cert->basic_constraints().ca) return {};
+    for (const auto& row : *crls) {
+      auto c = pki::crl::from_der(row.der);
+      if (!c || X509_NAME_cmp(X509_CRL_get_issuer(c->native()), X509_get_subject_name(cert->native())) != 0 || !c->issued_by(*cert)) {
+        continue;
+      }
+      if (auto r = tx.delete_crl(row.id); !r) return std::move(r).err();
+      if (auto r = tx.append_audit(audit(who, "trust.crl.remove", row.id, status_code::Good,
+                                         "CRL of " + row.issuer + " removed with its CA " + *tp));
+          !r) {
+        return r;
+      }
+      report.removed.push_back(row.id);
+    }
+    return {};
+  });
+  if (!outcome) return std::move(outcome).err();
+  return report;
+}
+
 result<sys_time> trust_service::last_change() {
   auto revision = store_.trust_revision();
   if (!revision) return std::move(revision).err();

@@ -98,6 +98,11 @@ class trust_service {
   // A certificate in both new lists goes to the trusted list (which also serves as issuer).
   result<change_report> replace_lists(const trust_list_replacement& lists, const actor& who);
 
+  // OPC UA RemoveCertificate (Part 12 §7.8.2.5): removes a certificate from `list` (trusted or
+  // issuer; BadNotFound when it is not there) and, when it is a CA, the CRLs it signed, in one
+  // transaction (trust.remove, trust.crl.remove).
+  result<change_report> remove_from_list(const std::string& thumbprint, store::trust_state list, const actor& who);
+
   // When the trusted or issuer lists or their CRLs last changed, by any edge or process
   // (the newest addition or removal the store records); the epoch when they never did.
   result<sys_time> last_change();

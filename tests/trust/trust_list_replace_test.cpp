@@ -83,6 +83,26 @@ TEST_F(trust_list_replace_test, named_lists_are_replaced_and_audited_the_others_
   EXPECT_EQ(audit_count("trust.crl.remove"), 1u);
 }
 
+TEST_F(trust_list_replace_test, removing_a_ca_from_its_list_removes_its_crls) {
+  const auto ca = testing::make_root_ca("Plant CA");
+  const auto other = testing::make_root_ca("Other CA");
+  expect_ok(service_->add({input(ca.cert), input(other.cert)}, trust_state::issuer, admin_));
+  const auto day = std::chrono::hours(24);
+  const auto crl = expect_ok(pki::build_crl(ca.cert, *ca.key, {}, testing::test_now(), testing::test_now() + day));
+  const auto other_crl = expect_ok(pki::build_crl(other.cert, *other.key, {}, testing::test_now(), testing::test_now() + day));
+  expect_ok(service_->add_crls({{"crl", crl.der()}, {"other", other_crl.der()}}, admin_));
+
+  EXPECT_EQ(service_->remove_from_list(ca.cert.thumbprint(), trust_state::trusted, admin_).code(), status_code::BadNotFound)
+      << "it is in the issuer list, not the trusted one";
+  const auto report = expect_ok(service_->remove_from_list(ca.cert.thumbprint(), trust_state::issuer, admin_));
+  EXPECT_EQ(report.removed.size(), 2u);
+  const auto left = expect_ok(service_->list_crls());
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].der, other_crl.der()) << "the other CA's CRL stays";
+  EXPECT_EQ(audit_count("trust.crl.remove"), 1u);
+  EXPECT_EQ(thumbprints(trust_state::issuer), std::vector<std::string>{other.cert.thumbprint()});
+}
+
 TEST_F(trust_list_replace_test, bad_input_refuses_the_whole_update) {
   const auto a = testing::make_self_signed_app("urn:plant:a", "localhost", pki::key_spec::ec_p256);
   const auto leaf = testing::make_self_signed_app("urn:plant:leaf", "localhost", pki::key_spec::ec_p256);

@@ -169,6 +169,10 @@ r=$(push trust-read "${ADMIN[@]}")
   && ok || bad "masks honoured: $r"
 "$C" --json --data-dir d audit --action trust.remove --limit 20 | jq -e --arg t "$plc_tp" 'map(select(.target == $t)) | length >= 2' >/dev/null \
   && ok || bad "removals by CloseAndUpdate are audited"
+# RemoveCertificate of a CA takes its CRLs with it (Part 12 §7.8.2.5).
+r=$(push trust-remove "${ADMIN[@]}" --thumbprint "$ca_tp" --trusted false)
+[ "$(field .ok "$r")" = true ] && [ "$("$C" --json --data-dir d trust crl list | jq length)" = 0 ] \
+  && ok || bad "RemoveCertificate(CA) removes its CRL: $r"
 # A garbage trust list changes nothing.
 r=$(push trust-write "${ADMIN[@]}" --masks 1 --trusted ca.crl)
 [ "$(field .ok "$r")" = false ] && ok || bad "a CRL in the certificate list is refused: $r"
