@@ -64,7 +64,6 @@ struct admin_services {
   std::shared_ptr<const static_site> console = nullptr;
   // The authorization service's admin side (null functions: those routes answer BadNotSupported).
   authz_admin authz = {};
-  std::string node_name = "";  // the node of the audit records the routes write themselves
 };
 
 class admin_api {
