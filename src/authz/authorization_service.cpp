@@ -106,7 +106,10 @@ result<void> authorization_service::reload_rules() const {
 }
 
 void authorization_service::audit(const caller& who, const std::string& action, const std::string& target,
-                                  status_code result, const std::string& detail) {
+                                  status_code result, nlohmann::json detail) {
+  // Refusals name the application and identity too, as grants do.
+  if (!detail.contains("application")) detail["application"] = who.session.application_uri;
+  if (!detail.contains("identity")) detail["identity"] = kind_name(who.session.user_kind);
   store::audit_record a;
   a.time = clock_.now();
   a.node = options_.node;
@@ -116,7 +119,7 @@ void authorization_service::audit(const caller& who, const std::string& action, 
   a.action = action;
   a.target = target;
   a.result = std::string(status_name(result));
-  a.detail = detail;
+  a.detail = detail.dump();
   audit_.append(std::move(a));
 }
 
@@ -248,7 +251,7 @@ result<issued_tokens> authorization_service::issue(const service_keys& service, 
                  {"identity", kind_name(facts.user_kind)}, {"subject", subject_of(facts)},
                  {"roles_requested", requested_roles}, {"roles_granted", roles}, {"jti", out.token_id}};
   if (!with_refresh) {
-    audit(who, action, resource, status_code::Good, detail.dump());
+    audit(who, action, resource, status_code::Good, detail);
     issued_++;
     return out;
   }
@@ -293,7 +296,7 @@ result<issued_tokens> authorization_service::request_access_token(const service_
                                                                   const std::optional<presented_identity>& identity,
                                                                   const std::string& resource) {
   auto refuse = [&](const error& e) {
-    audit(who, "authz.access_token_requested", resource, e.code, e.message);
+    audit(who, "authz.access_token_requested", resource, e.code, json{{"message", e.message}});
     return e;
   };
   if (auto ok = check_caller(service, who, resource); !ok) return refuse(ok.err());
@@ -310,7 +313,7 @@ result<started_request> authorization_service::start_request(const service_keys&
                                                              const std::string& resource, const std::string& policy_id,
                                                              const bytes& requestor_data) {
   auto refuse = [&](const error& e) {
-    audit(who, "authz.access_token_requested", resource, e.code, "StartRequestToken: " + e.message);
+    audit(who, "authz.access_token_requested", resource, e.code, json{{"message", "StartRequestToken: " + e.message}});
     return e;
   };
   if (auto ok = check_caller(service, who, resource); !ok) return refuse(ok.err());
@@ -362,14 +365,14 @@ result<issued_tokens> authorization_service::finish_request(const service_keys& 
     // Single use: taken out whatever happens next.
     if (it == pending_.end() || it->second.session_key != who.session_key || it->second.service != service.record.name ||
         it->second.expires <= clock_.now()) {
-      audit(who, "authz.access_token_requested", "", status_code::BadNotFound, "FinishRequestToken: unknown RequestId");
+      audit(who, "authz.access_token_requested", "", status_code::BadNotFound, json{{"message", "FinishRequestToken: unknown RequestId"}});
       return make_error(status_code::BadNotFound, "RequestId is unknown, used or expired");
     }
     request = std::move(it->second);
     pending_.erase(it);
   }
   auto refuse = [&](const error& e) {
-    audit(who, "authz.access_token_requested", request.resource, e.code, "FinishRequestToken: " + e.message);
+    audit(who, "authz.access_token_requested", request.resource, e.code, json{{"message", "FinishRequestToken: " + e.message}});
     return e;
   };
   if (auto ok = check_caller(service, who, request.resource); !ok) return refuse(ok.err());
@@ -388,7 +391,7 @@ result<issued_tokens> authorization_service::finish_request(const service_keys& 
 result<issued_tokens> authorization_service::refresh(const service_keys& service, const caller& who, const std::string& resource,
                                                      const std::string& refresh_token) {
   auto refuse = [&](const error& e) {
-    audit(who, "authz.access_token_requested", resource, e.code, "RefreshToken: " + e.message);
+    audit(who, "authz.access_token_requested", resource, e.code, json{{"message", "RefreshToken: " + e.message}});
     return e;
   };
   if (auto ok = check_caller(service, who, resource); !ok) return refuse(ok.err());

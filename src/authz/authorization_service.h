@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "authz/identity_mapping.h"
 #include "authz/jws.h"
 #include "authz/token_verifier.h"
@@ -158,7 +160,7 @@ class authorization_service {
                               const std::string& resource, const std::vector<std::string>& roles,
                               const std::vector<std::string>& requested_roles, bool with_refresh, const std::string& action);
   void audit(const caller& who, const std::string& action, const std::string& target, status_code result,
-             const std::string& detail);
+             nlohmann::json detail);
 
   store::store& store_;
   events::audit_writer& audit_;
