@@ -17,23 +17,11 @@
 namespace castellan::app {
 namespace {
 
+// The record as the API shows it, plus where its certificate lives (the CLI runs beside it).
 nlohmann::json service_json(const store::authz_service_record& s) {
-  return {{"name", s.name},
-          {"service_uri", s.service_uri},
-          {"algorithm", s.algorithm},
-          {"certificate_file", s.certificate_file},
-          {"token_lifetime_s", s.token_lifetime_s},
-          {"refresh_lifetime_s", s.refresh_lifetime_s},
-          {"resources", s.resources},
-          {"created_at", format_time(s.created_at)}};
-}
-
-nlohmann::json rule_json(const store::authz_rule_record& r) {
-  return {{"id", r.id},
-          {"role", r.role},
-          {"criteria_type", std::string(authz::criteria_type_name(static_cast<authz::criteria_type>(r.criteria_type)))},
-          {"criteria", r.criteria},
-          {"created_at", format_time(r.created_at)}};
+  auto j = views::to_json(s);
+  j["certificate_file"] = s.certificate_file;
+  return j;
 }
 
 // One audited change to the rules.
@@ -166,7 +154,7 @@ void add_rule_commands(CLI::App* authz, command_fn& selected) {
         auto id = change_rules(ctx, "authz.rule_add", "", [&](store::transaction& tx) { return tx.authz().insert_rule(r); });
         if (!id) return ctx.fail(id.err());
         r.id = *id;
-        ctx.json() ? ctx.print(rule_json(r))
+        ctx.json() ? ctx.print(views::to_json(r))
                    : ctx.print(fmt::format("rule {}: {} → {}", r.id, *criteria, r.role));
         return 0;
       };
@@ -182,7 +170,7 @@ void add_rule_commands(CLI::App* authz, command_fn& selected) {
         if (!rows) return ctx.fail(rows.err());
         if (ctx.json()) {
           nlohmann::json j = nlohmann::json::array();
-          for (const auto& r : *rows) j.push_back(rule_json(r));
+          for (const auto& r : *rows) j.push_back(views::to_json(r));
           ctx.print(j);
           return 0;
         }

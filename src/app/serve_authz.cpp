@@ -284,8 +284,8 @@ result<void> install_authorization_services(ua::address_space& nodes, authz::aut
 
   // Which service an object is; nullptr for any other object (the type itself included).
   auto* svc = &service;
-  auto service_of = [svc, ns](const ua::session_context& who) -> const authz::service_keys* {
-    if (who.object.namespace_index != ns) return nullptr;
+  auto service_of = [svc](const ua::session_context& who) -> const authz::service_keys* {
+    if (who.object.namespace_index != ua::castellan_namespace) return nullptr;
     const auto* id = std::get_if<std::string>(&who.object.identifier);
     if (!id || !id->starts_with(object_prefix)) return nullptr;
     return svc->find(id->substr(std::string_view(object_prefix).size()));

@@ -19,24 +19,6 @@ constexpr std::size_t k_default_page = 50;
 constexpr std::size_t k_max_page = 500;
 constexpr std::string_view k_audit_prefix = "authz.";
 
-nlohmann::json service_json(const store::authz_service_record& s) {
-  return {{"name", s.name},
-          {"service_uri", s.service_uri},
-          {"algorithm", s.algorithm},
-          {"token_lifetime_s", s.token_lifetime_s},
-          {"refresh_lifetime_s", s.refresh_lifetime_s},
-          {"resources", s.resources},
-          {"created_at", format_time(s.created_at)}};
-}
-
-nlohmann::json rule_json(const store::authz_rule_record& r) {
-  return {{"id", r.id},
-          {"role", r.role},
-          {"criteria_type", std::string(authz::criteria_type_name(static_cast<authz::criteria_type>(r.criteria_type)))},
-          {"criteria", r.criteria},
-          {"created_at", format_time(r.created_at)}};
-}
-
 // The state a refresh token is in at `now`: what an administrator decides on.
 std::string token_state(const store::refresh_token_record& t, sys_time now) {
   if (t.revoked_at) return "revoked";
@@ -148,7 +130,7 @@ void add_service_routes(router& r, admin_services& s) {
                 if (!rows) return std::move(rows).err();
                 nlohmann::json out = nlohmann::json::array();
                 for (const auto& row : *rows) {
-                  auto j = service_json(row);
+                  auto j = views::to_json(row);
                   j["certificate_thumbprint"] = nullptr;
                   if (s.authz.certificate) {
                     if (auto cert = s.authz.certificate(row)) j["certificate_thumbprint"] = cert->second;
@@ -163,7 +145,7 @@ void add_service_routes(router& r, admin_services& s) {
               [&s](call& c) -> result<response> {
                 auto row = find_service(s, c.param("name"));
                 if (!row) return std::move(row).err();
-                auto j = service_json(*row);
+                auto j = views::to_json(*row);
                 if (!s.authz.certificate) return make_error(status_code::BadServiceUnsupported, "service certificates are not available here");
                 auto cert = s.authz.certificate(*row);
                 if (!cert) return std::move(cert).err();
@@ -181,7 +163,7 @@ void add_service_routes(router& r, admin_services& s) {
                                         integer_or(c.json, "token_lifetime_s"), integer_or(c.json, "refresh_lifetime_s")};
                 auto row = s.authz.add_service(spec, c.actor());
                 if (!row) return std::move(row).err();
-                auto j = service_json(*row);
+                auto j = views::to_json(*row);
                 if (s.authz.certificate) {
                   if (auto cert = s.authz.certificate(*row)) {
                     j["certificate_pem"] = cert->first;
@@ -208,7 +190,7 @@ void add_rule_routes(router& r, admin_services& s) {
                 auto rows = s.store.authz().list_rules();
                 if (!rows) return std::move(rows).err();
                 nlohmann::json out = nlohmann::json::array();
-                for (const auto& row : *rows) out.push_back(rule_json(row));
+                for (const auto& row : *rows) out.push_back(views::to_json(row));
                 return json_reply(out);
               },
               {}, body_kind::none, {}, "AuthzRule", true, "application/json", 200, role::security_admin});
@@ -235,7 +217,7 @@ void add_rule_routes(router& r, admin_services& s) {
                 auto id = change_with_audit(s, c, "authz.rule_add", "", [&](store::transaction& tx) { return tx.authz().insert_rule(rule); });
                 if (!id) return std::move(id).err();
                 rule.id = *id;
-                return json_reply(rule_json(rule), 201);
+                return json_reply(views::to_json(rule), 201);
               },
               {},
               body_kind::json,

@@ -1,5 +1,7 @@
 #include "views/json_views.h"
 
+#include "authz/identity_mapping.h"
+
 namespace castellan::views {
 
 nlohmann::json to_json(const store::certificate_record& r) {
@@ -133,6 +135,24 @@ nlohmann::json to_json(const store::api_token_record& r, sys_time now) {
 nlohmann::json to_json(const store::audit_record& a) {
   return {{"id", a.id},         {"time", format_time(a.time)}, {"node", a.node},     {"actor", a.actor}, {"source", a.source},
           {"action", a.action}, {"target", a.target},          {"result", a.result}, {"detail", a.detail}};
+}
+
+nlohmann::json to_json(const store::authz_service_record& s) {
+  return {{"name", s.name},
+          {"service_uri", s.service_uri},
+          {"algorithm", s.algorithm},
+          {"token_lifetime_s", s.token_lifetime_s},
+          {"refresh_lifetime_s", s.refresh_lifetime_s},
+          {"resources", s.resources},
+          {"created_at", format_time(s.created_at)}};
+}
+
+nlohmann::json to_json(const store::authz_rule_record& r) {
+  return {{"id", r.id},
+          {"role", r.role},
+          {"criteria_type", std::string(authz::criteria_type_name(static_cast<authz::criteria_type>(r.criteria_type)))},
+          {"criteria", r.criteria},
+          {"created_at", format_time(r.created_at)}};
 }
 
 }  // namespace castellan::views

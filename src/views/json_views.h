@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pki/certificate.h"
+#include "store/authz_records.h"
 #include "store/records.h"
 #include "store/registry_records.h"
 #include "store/users_records.h"
@@ -18,6 +19,9 @@ nlohmann::json to_json(const store::crl_record& r);
 nlohmann::json to_json(const pki::certificate& c);
 nlohmann::json to_json(const trust::validation_result& r);
 nlohmann::json to_json(const store::ca_record& r);
+// The authorization service's records (never a key or a refresh token's secret).
+nlohmann::json to_json(const store::authz_service_record& s);
+nlohmann::json to_json(const store::authz_rule_record& r);
 nlohmann::json to_json(const store::device_record& r);
 nlohmann::json to_json(const store::device_client& r);
 nlohmann::json to_json(const store::user_record& r);
