@@ -1,0 +1,1 @@
+castellan_add_fuzz_target(access_token_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/access_token_fuzz.cpp castellan_token_verifier)
