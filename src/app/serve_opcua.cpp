@@ -223,6 +223,7 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
     const auto gds = p->nodes->find_namespace(ua::gds_namespace_uri).value_or(2);
     p->audit_events = std::make_unique<audit_log_events>(io, *audit_log, registry, s.application_uri, gds,
                                                          [dispatcher](const ua::ua_event& e) { dispatcher->subscriptions().emit(e); });
+    p->audit_events->set_wanted([dispatcher] { return dispatcher->subscriptions().has_event_items(); });
     p->audit_events->start();
   }
   spdlog::info("OPC UA server {} ({} endpoints{})", s.endpoint_url, s.endpoints.size(),

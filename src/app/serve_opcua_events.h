@@ -39,6 +39,8 @@ class audit_log_events {
   audit_log_events(boost::asio::io_context& io, store::store& store, registry::registry_service* registry,
                    std::string server_id, std::uint16_t gds_namespace, sink emit);
   ~audit_log_events();
+  // Raise events only while this says someone may receive them (default: always).
+  void set_wanted(std::function<bool()> wanted);
   void start();
   void stop();
   // One poll (what the timer runs); returns how many events it raised.

@@ -1043,6 +1043,16 @@ void subscription_engine::session_activated(const session_context& who) {
   }
 }
 
+bool subscription_engine::has_event_items() const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, s] : state_->subscriptions) {
+    for (const auto& [item_id, item] : s.items) {
+      if (item.is_event && item.mode != monitoring_mode::disabled) return true;
+    }
+  }
+  return false;
+}
+
 void subscription_engine::emit(const ua_event& event) {
   std::lock_guard lock(mutex_);
   auto& st = *state_;

@@ -111,6 +111,8 @@ class subscription_engine {
   // (the Server object) whose where clause it passes queues its selected fields. Audit events
   // go only to sessions whose roles include SecurityAdmin or AuthorizationServiceAdmin.
   void emit(const ua_event& event);
+  // Whether any monitored item of any subscription watches events (emit() has a receiver).
+  bool has_event_items() const;
   // Server.GetMonitoredItems (Part 5 §9.1): the server and client handles of a subscription of
   // this session (BadSubscriptionIdInvalid otherwise, BadUserAccessDenied for another session's).
   result<std::pair<std::vector<std::uint32_t>, std::vector<std::uint32_t>>> monitored_items(
