@@ -1,5 +1,7 @@
 #include "ua/server/address_space.h"
 
+#include "ua/server/operation_checks.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -1186,23 +1188,6 @@ result<void> address_space::set_method_handler(const node_id& id, method_handler
 
 // ---------------------------------------------------------------------------------------------
 // Whole requests
-
-namespace {
-
-template <class Response, class Items>
-bool check_operations(Response& response, const Items& items, std::uint32_t max) {
-  if (items.empty()) {
-    response.response_header.service_result = status_code::BadNothingToDo;
-    return false;
-  }
-  if (max != 0 && items.size() > max) {
-    response.response_header.service_result = status_code::BadTooManyOperations;
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 continuation_store& address_space::points_for(const session_context& who) {
   return points_.try_emplace(who.session_id, limits_.max_continuation_points).first->second;

@@ -1,5 +1,7 @@
 #include "ua/server/subscriptions.h"
 
+#include "ua/server/operation_checks.h"
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -547,14 +549,7 @@ set_publishing_mode_response subscription_engine::set_publishing_mode(const sess
   set_publishing_mode_response response;
   response.response_header = header_for(request.request_header.request_handle, st.clock());
   st.session_of(who);
-  if (request.subscription_ids.empty()) {
-    response.response_header.service_result = status_code::BadNothingToDo;
-    return response;
-  }
-  if (request.subscription_ids.size() > st.limits.max_operations_per_request) {
-    response.response_header.service_result = status_code::BadTooManyOperations;
-    return response;
-  }
+  if (!check_operations(response, request.subscription_ids, st.limits.max_operations_per_request)) return response;
   for (const auto id : request.subscription_ids) {
     auto* s = st.find(who, id);
     if (!s) {
@@ -577,14 +572,7 @@ delete_subscriptions_response subscription_engine::delete_subscriptions(const se
   delete_subscriptions_response response;
   response.response_header = header_for(request.request_header.request_handle, now);
   st.session_of(who);
-  if (request.subscription_ids.empty()) {
-    response.response_header.service_result = status_code::BadNothingToDo;
-    return response;
-  }
-  if (request.subscription_ids.size() > st.limits.max_operations_per_request) {
-    response.response_header.service_result = status_code::BadTooManyOperations;
-    return response;
-  }
+  if (!check_operations(response, request.subscription_ids, st.limits.max_operations_per_request)) return response;
   for (const auto id : request.subscription_ids) {
     if (!st.find(who, id)) {
       response.results.push_back(status_code::BadSubscriptionIdInvalid);
@@ -671,14 +659,7 @@ transfer_subscriptions_response subscription_engine::transfer_subscriptions(cons
   transfer_subscriptions_response response;
   response.response_header = header_for(request.request_header.request_handle, now);
   st.session_of(who);
-  if (request.subscription_ids.empty()) {
-    response.response_header.service_result = status_code::BadNothingToDo;
-    return response;
-  }
-  if (request.subscription_ids.size() > st.limits.max_operations_per_request) {
-    response.response_header.service_result = status_code::BadTooManyOperations;
-    return response;
-  }
+  if (!check_operations(response, request.subscription_ids, st.limits.max_operations_per_request)) return response;
   for (const auto id : request.subscription_ids) {
     transfer_result result;
     const auto it = st.subscriptions.find(id);
@@ -773,14 +754,7 @@ modify_monitored_items_response subscription_engine::modify_monitored_items(cons
     response.response_header.service_result = status_code::BadTimestampsToReturnInvalid;
     return response;
   }
-  if (request.items_to_modify.empty()) {
-    response.response_header.service_result = status_code::BadNothingToDo;
-    return response;
-  }
-  if (request.items_to_modify.size() > st.limits.max_operations_per_request) {
-    response.response_header.service_result = status_code::BadTooManyOperations;
-    return response;
-  }
+  if (!check_operations(response, request.items_to_modify, st.limits.max_operations_per_request)) return response;
   for (const auto& m : request.items_to_modify) {
     monitored_item_modify_result r;
     const auto it = s->items.find(m.monitored_item_id);
@@ -841,14 +815,7 @@ delete_monitored_items_response subscription_engine::delete_monitored_items(cons
     response.response_header.service_result = status_code::BadSubscriptionIdInvalid;
     return response;
   }
-  if (request.monitored_item_ids.empty()) {
-    response.response_header.service_result = status_code::BadNothingToDo;
-    return response;
-  }
-  if (request.monitored_item_ids.size() > st.limits.max_operations_per_request) {
-    response.response_header.service_result = status_code::BadTooManyOperations;
-    return response;
-  }
+  if (!check_operations(response, request.monitored_item_ids, st.limits.max_operations_per_request)) return response;
   for (const auto id : request.monitored_item_ids) {
     if (s->items.erase(id) == 0) {
       response.results.push_back(status_code::BadMonitoredItemIdInvalid);
@@ -877,14 +844,7 @@ set_monitoring_mode_response subscription_engine::set_monitoring_mode(const sess
     response.response_header.service_result = status_code::BadMonitoringModeInvalid;
     return response;
   }
-  if (request.monitored_item_ids.empty()) {
-    response.response_header.service_result = status_code::BadNothingToDo;
-    return response;
-  }
-  if (request.monitored_item_ids.size() > st.limits.max_operations_per_request) {
-    response.response_header.service_result = status_code::BadTooManyOperations;
-    return response;
-  }
+  if (!check_operations(response, request.monitored_item_ids, st.limits.max_operations_per_request)) return response;
   for (const auto id : request.monitored_item_ids) {
     const auto it = s->items.find(id);
     if (it == s->items.end()) {
