@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/authz_services.h"
+#include "app/authz_client.h"
 #include "app/cli_context.h"
 #include "app/own_certificate.h"
 #include "app/ua_client_options.h"
@@ -286,25 +287,10 @@ result<std::unique_ptr<token_session>> open_token_session(cli_context& ctx, cons
   if (auto r = s->client.connect(options); !r) return r.err();
   if (auto r = s->client.create_session("castellan token", 60'000); !r) return r.err();
   if (auto r = o.user.empty() ? s->client.activate_anonymous() : s->client.activate_user(o.user, o.password); !r) return r.err();
-  ua::read_value_id ns;
-  ns.node_id = ua::node_id::numeric(2255);
-  ns.attribute_id = 13;
-  ua::read_value_id servers;
-  servers.node_id = ua::node_id::numeric(2254);
-  servers.attribute_id = 13;
-  auto values = s->client.read({ns, servers});
-  if (!values) return values.err();
-  if (values->results.size() == 2 && values->results[0].value) {
-    const auto& v = *values->results[0].value;
-    for (std::size_t i = 0; i < v.values.size(); ++i) {
-      if (const auto* t = std::get_if<std::string>(&v.values[i]); t && *t == "http://opcfoundation.org/UA/GDS/") s->gds = static_cast<std::uint16_t>(i);
-    }
-  }
-  if (s->gds == 0) return make_error(status_code::BadNotFound, o.url + " serves no GDS namespace (no AuthorizationService)");
-  s->resource = o.resource;
-  if (s->resource.empty() && values->results[1].value && !values->results[1].value->values.empty()) {
-    if (const auto* t = std::get_if<std::string>(&values->results[1].value->values.front())) s->resource = *t;
-  }
+  auto endpoint = find_authorization_endpoint(s->client, o.resource);
+  if (!endpoint) return make_error(endpoint.code(), o.url + ": " + endpoint.err().message);
+  s->gds = endpoint->gds_namespace;
+  s->resource = endpoint->resource;
   s->object = ua::node_id(1, "authz/" + o.service);
   return s;
 }

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/authz_client.h"
 #include "app/cli_context.h"
 #include "app/ua_client_options.h"
 #include "pki/builder.h"
@@ -94,32 +95,12 @@ struct bench_options {
 
 // The one Call of the "token" operation, built once per client.
 result<ua::call_method_request> token_request(ua::ua_client& client, const bench_options& b) {
-  ua::read_value_id ids;
-  ids.node_id = ua::node_id::numeric(2255);  // NamespaceArray
-  ids.attribute_id = 13;
-  ua::read_value_id uri;
-  uri.node_id = ua::node_id::numeric(2254);  // ServerArray: [0] is the server's ApplicationUri
-  uri.attribute_id = 13;
-  auto values = client.read({ids, uri});
-  if (!values) return values.err();
-  std::uint16_t gds = 0;
-  std::string resource = b.resource;
-  if (values->results.size() < 2) return make_error(status_code::BadUnexpectedError, "short Read response");
-  const auto& ns = values->results[0].value;
-  for (std::size_t i = 0; ns && i < ns->values.size(); ++i) {
-    if (const auto* text = std::get_if<std::string>(&ns->values[i]); text && *text == "http://opcfoundation.org/UA/GDS/") {
-      gds = static_cast<std::uint16_t>(i);
-    }
-  }
-  const auto& servers = values->results[1].value;
-  if (resource.empty() && servers && !servers->values.empty()) {
-    if (const auto* text = std::get_if<std::string>(&servers->values.front())) resource = *text;
-  }
-  if (gds == 0) return make_error(status_code::BadNotFound, "the server has no GDS namespace (no AuthorizationService)");
+  auto endpoint = find_authorization_endpoint(client, b.resource);
+  if (!endpoint) return endpoint.err();
   ua::call_method_request m;
   m.object_id = ua::node_id(1, "authz/" + b.service);
-  m.method_id = ua::node_id(gds, std::uint32_t{969});  // AuthorizationServiceType.RequestAccessToken
-  m.input_arguments = {ua::variant{}, ua::variant::scalar(resource)};
+  m.method_id = ua::node_id(endpoint->gds_namespace, std::uint32_t{969});  // AuthorizationServiceType.RequestAccessToken
+  m.input_arguments = {ua::variant{}, ua::variant::scalar(endpoint->resource)};
   return m;
 }
 
