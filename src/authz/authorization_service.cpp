@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "users/api_token.h"
 
 namespace castellan::authz {
@@ -50,6 +51,14 @@ std::string subject_of(const identity_facts& f) {
 authorization_service::authorization_service(store::store& store, events::audit_writer& audit, const clock& clock,
                                              std::vector<service_keys> services, authorization_options options)
     : store_(store), audit_(audit), clock_(clock), services_(std::move(services)), options_(std::move(options)) {
+  for (auto& s : services_) {
+    // A key that does not fit its algorithm leaves no signer: that service then refuses to issue.
+    if (auto signer = jws_signer::make(s.algorithm, s.key.native())) s.signer = std::move(*signer);
+    json_object_writer header;
+    header.add("alg", jws_algorithm_name(s.algorithm)).add("typ", "JWT");
+    if (!s.chain.empty()) header.add("kid", s.chain.front().thumbprint());
+    s.token_header = header.finish();
+  }
   (void)reload_rules();
 }
 
@@ -110,6 +119,11 @@ void authorization_service::audit(const caller& who, const std::string& action, 
   // Refusals name the application and identity too, as grants do.
   if (!detail.contains("application")) detail["application"] = who.session.application_uri;
   if (!detail.contains("identity")) detail["identity"] = kind_name(who.session.user_kind);
+  append_audit(who, action, target, result, detail.dump());
+}
+
+void authorization_service::append_audit(const caller& who, const std::string& action, const std::string& target,
+                                         status_code result, std::string detail_json) {
   store::audit_record a;
   a.time = clock_.now();
   a.node = options_.node;
@@ -119,7 +133,7 @@ void authorization_service::audit(const caller& who, const std::string& action, 
   a.action = action;
   a.target = target;
   a.result = std::string(status_name(result));
-  a.detail = detail.dump();
+  a.detail = std::move(detail_json);
   audit_.append(std::move(a));
 }
 
@@ -228,30 +242,38 @@ result<issued_tokens> authorization_service::issue(const service_keys& service, 
   out.access_expires = now + std::chrono::seconds(service.record.token_lifetime_s);
   out.token_id = to_hex(random_bytes(16));
 
-  json header = {{"alg", jws_algorithm_name(service.algorithm)}, {"typ", "JWT"}};
-  if (!service.chain.empty()) header["kid"] = service.chain.front().thumbprint();
-  json claims = {
-      {"iss", service.record.service_uri},
-      {"sub", subject_of(facts)},
-      {"aud", json::array({resource})},
-      {"iat", unix_seconds(now)},
-      {"nbf", unix_seconds(now)},
-      {"exp", unix_seconds(out.access_expires)},
-      {"jti", out.token_id},
-      {"roles", roles},
-      {"client_id", facts.application_uri},
-      {"ua:client_thumbprint", facts.application_thumbprint},
-      {"ua:identity", kind_name(facts.user_kind)},
-  };
-  auto token = jws_sign(header.dump(), claims.dump(), service.algorithm, service.key.native());
+  if (!service.signer) {
+    return make_error(status_code::BadConfigurationError, "the key of AuthorizationService " + service.record.name +
+                                                              " does not fit " + std::string(jws_algorithm_name(service.algorithm)));
+  }
+  const auto subject = subject_of(facts);
+  const auto identity = kind_name(facts.user_kind);
+  auto claims = json_object_writer()
+                    .add("iss", service.record.service_uri)
+                    .add("sub", subject)
+                    .add("aud", std::vector<std::string>{resource})
+                    .add("iat", unix_seconds(now))
+                    .add("nbf", unix_seconds(now))
+                    .add("exp", unix_seconds(out.access_expires))
+                    .add("jti", out.token_id)
+                    .add("roles", roles)
+                    .add("client_id", facts.application_uri)
+                    .add("ua:client_thumbprint", facts.application_thumbprint)
+                    .add("ua:identity", identity);
+  auto token = service.signer->sign(service.token_header, claims.finish());
   if (!token) return token.err();
   out.access_token = std::move(*token);
 
-  json detail = {{"service", service.record.name}, {"application", facts.application_uri},
-                 {"identity", kind_name(facts.user_kind)}, {"subject", subject_of(facts)},
-                 {"roles_requested", requested_roles}, {"roles_granted", roles}, {"jti", out.token_id}};
+  json_object_writer detail;
+  detail.add("service", service.record.name)
+      .add("application", facts.application_uri)
+      .add("identity", identity)
+      .add("subject", subject)
+      .add("roles_requested", requested_roles)
+      .add("roles_granted", roles)
+      .add("jti", out.token_id);
   if (!with_refresh) {
-    audit(who, action, resource, status_code::Good, detail);
+    append_audit(who, action, resource, status_code::Good, detail.finish());
     issued_++;
     return out;
   }
@@ -271,7 +293,7 @@ result<issued_tokens> authorization_service::issue(const service_keys& service, 
   r.client_application_uri = facts.application_uri;
   r.issued_at = now;
   r.expires_at = out.refresh_expires;
-  detail["refresh_token_id"] = r.id;
+  detail.add("refresh_token_id", r.id);
   store::audit_record a;
   a.time = now;
   a.node = options_.node;
@@ -280,7 +302,7 @@ result<issued_tokens> authorization_service::issue(const service_keys& service, 
   a.action = action;
   a.target = resource;
   a.result = "Good";
-  a.detail = detail.dump();
+  a.detail = detail.finish();
   if (auto stored = store_.transact([&](store::transaction& tx) -> result<void> {
         if (auto ins = tx.authz().insert_refresh_token(r); !ins) return ins;
         return tx.append_audit(a);

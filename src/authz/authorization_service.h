@@ -37,6 +37,9 @@ struct service_keys {
   jws_algorithm algorithm = jws_algorithm::es256;
   pki::private_key key;
   std::vector<pki::certificate> chain;  // the ServiceCertificate, leaf first
+  // Set up once by authorization_service from the fields above.
+  std::shared_ptr<const jws_signer> signer;
+  std::string token_header;  // the JOSE header of every AccessToken, as JSON text
 };
 
 // The UserTokenPolicies a service accepts (Part 4 §7.41). The secrets of UserName and
@@ -159,8 +162,11 @@ class authorization_service {
   result<issued_tokens> issue(const service_keys& service, const caller& who, const identity_facts& facts,
                               const std::string& resource, const std::vector<std::string>& roles,
                               const std::vector<std::string>& requested_roles, bool with_refresh, const std::string& action);
+  // Refusals: `detail` gains the caller's application and identity.
   void audit(const caller& who, const std::string& action, const std::string& target, status_code result,
              nlohmann::json detail);
+  void append_audit(const caller& who, const std::string& action, const std::string& target, status_code result,
+                    std::string detail_json);
 
   store::store& store_;
   events::audit_writer& audit_;

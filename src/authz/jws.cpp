@@ -16,7 +16,6 @@ constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno
 constexpr std::size_t es256_half = 32;
 
 using ecdsa_sig_ptr = pki::openssl_ptr<ECDSA_SIG, ECDSA_SIG_free>;
-using md_ctx_ptr = pki::openssl_ptr<EVP_MD_CTX, EVP_MD_CTX_free>;
 
 bool key_fits(jws_algorithm a, EVP_PKEY* key) {
   const int id = EVP_PKEY_get_base_id(key);
@@ -149,24 +148,47 @@ std::optional<bytes> base64url_decode(std::string_view text) {
 
 result<std::string> jws_sign(std::string_view header_json, std::string_view payload_json, jws_algorithm algorithm,
                              EVP_PKEY* key) {
+  auto signer = jws_signer::make(algorithm, key);
+  if (!signer) return signer.err();
+  return (*signer)->sign(header_json, payload_json);
+}
+
+result<std::shared_ptr<const jws_signer>> jws_signer::make(jws_algorithm algorithm, EVP_PKEY* key) {
   if (!key || !key_fits(algorithm, key)) {
     return make_error(status_code::BadConfigurationError, std::string("the signing key does not fit ") +
                                                               std::string(jws_algorithm_name(algorithm)));
   }
+  pki::evp_md_ctx_ptr prototype(EVP_MD_CTX_new());
+  if (!prototype || !init_context(prototype.get(), algorithm, key, true)) {
+    return make_error(status_code::BadInternalError, "cannot set up signing with the token key");
+  }
+  EVP_PKEY_up_ref(key);
+  return std::shared_ptr<const jws_signer>(new jws_signer(algorithm, pki::evp_pkey_ptr(key), std::move(prototype)));
+}
+
+result<std::string> jws_signer::sign(std::string_view header_json, std::string_view payload_json) const {
   std::string text = base64url_encode(as_bytes(header_json));
   text += '.';
   text += base64url_encode(as_bytes(payload_json));
-  md_ctx_ptr ctx(EVP_MD_CTX_new());
-  std::size_t length = 0;
-  if (!ctx || !init_context(ctx.get(), algorithm, key, true) ||
-      EVP_DigestSign(ctx.get(), nullptr, &length, as_bytes(text).data(), text.size()) != 1) {
-    return make_error(status_code::BadInternalError, "cannot sign the token");
+  pki::evp_md_ctx_ptr ctx(EVP_MD_CTX_new());
+  if (!ctx) return make_error(status_code::BadOutOfMemory, "cannot sign the token");
+  {
+    std::lock_guard lock(prototype_mutex_);
+    if (EVP_MD_CTX_copy_ex(ctx.get(), prototype_.get()) != 1) {
+      return make_error(status_code::BadInternalError, "cannot sign the token");
+    }
   }
+  // The copy signs once: without this flag OpenSSL would copy it again to keep it usable.
+  EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
+  // The key's size bounds the signature (a DER ECDSA signature is shorter than the maximum).
+  std::size_t length = static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()));
   bytes signature(length);
-  if (EVP_DigestSign(ctx.get(), signature.data(), &length, as_bytes(text).data(), text.size()) != 1) {
+  if (EVP_DigestSignUpdate(ctx.get(), text.data(), text.size()) != 1 ||
+      EVP_DigestSignFinal(ctx.get(), signature.data(), &length) != 1) {
     return make_error(status_code::BadInternalError, "cannot sign the token");
   }
   signature.resize(length);
+  const auto algorithm = algorithm_;
   if (algorithm == jws_algorithm::es256) {
     auto raw = der_to_raw(signature);
     if (!raw) return make_error(status_code::BadInternalError, "ECDSA signature has an unexpected form");
@@ -213,9 +235,12 @@ result<jws_parts> jws_verify(std::string_view token, EVP_PKEY* key, std::initial
     signature = std::move(*der);
   }
   const auto signed_part = token.substr(0, second);
-  md_ctx_ptr ctx(EVP_MD_CTX_new());
-  if (!ctx || !init_context(ctx.get(), *algorithm, key, false) ||
-      EVP_DigestVerify(ctx.get(), signature->data(), signature->size(), as_bytes(signed_part).data(), signed_part.size()) != 1) {
+  pki::evp_md_ctx_ptr ctx(EVP_MD_CTX_new());
+  if (!ctx || !init_context(ctx.get(), *algorithm, key, false)) {
+    return make_error(status_code::BadInternalError, "token: cannot set up verification");
+  }
+  EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);  // single use: OpenSSL need not copy it to finish
+  if (EVP_DigestVerify(ctx.get(), signature->data(), signature->size(), as_bytes(signed_part).data(), signed_part.size()) != 1) {
     return make_error(status_code::BadIdentityTokenRejected, "token: signature does not verify");
   }
   return parts;

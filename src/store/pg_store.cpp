@@ -370,6 +370,7 @@ result<std::vector<audit_record>> pg_store::list_audit(const audit_filter& f) {
     if (!f.target.empty()) add(" AND target = ?", pg::text(f.target));
     if (!f.result.empty()) add(" AND result = ?", pg::text(f.result));
     if (f.before_id > 0) add(" AND id < ?", pg::number(f.before_id));
+    if (f.after_id > 0) add(" AND id > ?", pg::number(f.after_id));
     add(" ORDER BY id DESC LIMIT ?", pg::number(static_cast<std::int64_t>(std::min<std::size_t>(f.limit, 10000))));
     std::vector<audit_record> out;
     for (const auto& row : exec(tx, sql, p)) {

@@ -65,6 +65,7 @@ struct audit_filter {
   std::string target;  // exact match when not empty
   std::string result;  // exact match when not empty
   std::int64_t before_id = 0;  // paging: only records with id < before_id (0: newest)
+  std::int64_t after_id = 0;   // following the log: only records with id > after_id (0: all)
   std::size_t limit = 100;
 };
 

@@ -41,6 +41,16 @@ result<statement> statement::prepare(sqlite3* db, std::string_view sql) {
   return statement(db, stmt_ptr(raw));
 }
 
+result<statement> statement_cache::get(const std::string& sql) {
+  auto found = prepared_.find(sql);
+  if (found == prepared_.end()) {
+    auto fresh = statement::prepare(db_, sql);
+    if (!fresh) return std::move(fresh).err();
+    found = prepared_.emplace(sql, std::move(fresh->stmt_)).first;
+  }
+  return statement(db_, stmt_ptr(found->second.get(), stmt_finalizer{.borrowed = true}));
+}
+
 statement& statement::bind(int index, std::string_view text) {
   const int rc = sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) bind_error_ = rc;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,14 +19,25 @@ namespace castellan::store::sqlite {
 struct db_closer {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 };
+// A statement borrowed from a statement_cache is only reset when its user is done with it.
 struct stmt_finalizer {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+  bool borrowed = false;
+  void operator()(sqlite3_stmt* s) const noexcept {
+    if (borrowed) {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    } else {
+      sqlite3_finalize(s);
+    }
+  }
 };
 using db_ptr = std::unique_ptr<sqlite3, db_closer>;
 using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
 
 // Maps an SQLite result code to a StatusCode and a message naming what failed.
 error sqlite_error(sqlite3* db, int rc, std::string_view what);
+
+class statement_cache;
 
 class statement {
  public:
@@ -49,10 +61,29 @@ class statement {
   bytes column_blob(int col) const;
 
  private:
+  friend class statement_cache;
   statement(sqlite3* db, stmt_ptr stmt) : db_(db), stmt_(std::move(stmt)) {}
   sqlite3* db_;  // borrowed from the owning connection
   stmt_ptr stmt_;
   int bind_error_ = SQLITE_OK;
+};
+
+// The prepared statements of one connection's hot paths, kept and reused. Preparing costs
+// more than running a short INSERT (an audit record per AccessToken). Used only under the
+// lock of the connection it belongs to, one borrowed statement per SQL text at a time, and
+// destroyed before that connection closes.
+class statement_cache {
+ public:
+  explicit statement_cache(sqlite3* db) : db_(db) {}
+  statement_cache(const statement_cache&) = delete;
+  statement_cache& operator=(const statement_cache&) = delete;
+
+  // The statement for `sql`, prepared on first use; it is reset and unbound when released.
+  result<statement> get(const std::string& sql);
+
+ private:
+  sqlite3* db_;
+  std::map<std::string, stmt_ptr, std::less<>> prepared_;
 };
 
 }  // namespace castellan::store::sqlite

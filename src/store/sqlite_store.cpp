@@ -6,6 +6,7 @@ namespace castellan::store {
 namespace {
 
 using sqlite::statement;
+using sqlite::statement_cache;
 
 std::int64_t to_epoch(sys_time t) { return t.time_since_epoch().count(); }
 sys_time from_epoch(std::int64_t s) { return sys_time{std::chrono::seconds{s}}; }
@@ -82,7 +83,7 @@ result<std::optional<certificate_record>> query_certificate(sqlite3* db, const s
 
 class sqlite_transaction final : public transaction {
  public:
-  explicit sqlite_transaction(sqlite3* db) : db_(db), registry_(db), users_(db), authz_(db) {}
+  sqlite_transaction(sqlite3* db, statement_cache& cache) : db_(db), cache_(cache), registry_(db), users_(db), authz_(db) {}
 
   registry_transaction& registry() override { return registry_; }
   users_transaction& users() override { return users_; }
@@ -173,9 +174,9 @@ class sqlite_transaction final : public transaction {
   }
 
   result<void> append_audit(const audit_record& a) override {
-    auto s = statement::prepare(db_,
-                                "INSERT INTO audit (time, node, actor, source, action, target, result, detail) "
-                                "VALUES (?,?,?,?,?,?,?,?)");
+    static const std::string insert =
+        "INSERT INTO audit (time, node, actor, source, action, target, result, detail) VALUES (?,?,?,?,?,?,?,?)";
+    auto s = cache_.get(insert);
     if (!s) return std::move(s).err();
     s->bind(1, to_epoch(a.time))
         .bind(2, a.node)
@@ -190,6 +191,7 @@ class sqlite_transaction final : public transaction {
 
  private:
   sqlite3* db_;  // borrowed
+  statement_cache& cache_;  // the writer connection's, under its lock
   sqlite::registry_tx registry_;
   sqlite::users_tx users_;
   sqlite::authz_tx authz_;
@@ -277,7 +279,7 @@ result<void> sqlite_store::migrate() {
 result<void> sqlite_store::transact(const std::function<result<void>(transaction&)>& body) {
   std::lock_guard lock(mutex_);
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-  sqlite_transaction tx(db_.get());
+  sqlite_transaction tx(db_.get(), writer_statements_);
   auto outcome = body(tx);
   if (!outcome) {
     rollback();
@@ -338,6 +340,7 @@ result<std::vector<audit_record>> sqlite_store::list_audit(const audit_filter& f
   if (!f.target.empty()) sql += " AND target = :target";
   if (!f.result.empty()) sql += " AND result = :result";
   if (f.before_id > 0) sql += " AND id < :before";
+  if (f.after_id > 0) sql += " AND id > :after";
   sql += " ORDER BY id DESC LIMIT :limit";
   auto s = statement::prepare(read_db(), sql);
   if (!s) return std::move(s).err();
@@ -350,6 +353,7 @@ result<std::vector<audit_record>> sqlite_store::list_audit(const audit_filter& f
   if (!f.target.empty()) s->bind(index++, f.target);
   if (!f.result.empty()) s->bind(index++, f.result);
   if (f.before_id > 0) s->bind(index++, f.before_id);
+  if (f.after_id > 0) s->bind(index++, f.after_id);
   s->bind(index, static_cast<std::int64_t>(std::min<std::size_t>(f.limit, 10000)));
   std::vector<audit_record> out;
   for (;;) {
@@ -373,7 +377,9 @@ result<std::vector<audit_record>> sqlite_store::list_audit(const audit_filter& f
 
 result<std::uint64_t> sqlite_store::trust_revision() {
   std::lock_guard lock(read_mutex());
-  auto s = statement::prepare(read_db(), "SELECT value FROM meta WHERE key = 'trust_revision'");
+  // Asked before every admission: the statement stays prepared.
+  static const std::string sql = "SELECT value FROM meta WHERE key = 'trust_revision'";
+  auto s = reader_statements_.get(sql);
   if (!s) return std::move(s).err();
   auto row = s->step();
   if (!row) return std::move(row).err();

@@ -40,6 +40,8 @@ class sqlite_store final : public store {
   sqlite_store(sqlite::db_ptr db, sqlite::db_ptr reader, std::filesystem::path path)
       : db_(std::move(db)),
         reader_(std::move(reader)),
+        writer_statements_(db_.get()),
+        reader_statements_(reader_ ? reader_.get() : db_.get()),
         path_(std::move(path)),
         registry_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_),
         users_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_),
@@ -57,6 +59,9 @@ class sqlite_store final : public store {
   std::mutex read_mutex_;
   sqlite::db_ptr db_;
   sqlite::db_ptr reader_;
+  // Declared after the connections: gone before they close.
+  sqlite::statement_cache writer_statements_;  // under mutex_
+  sqlite::statement_cache reader_statements_;  // under read_mutex()
   std::filesystem::path path_;
   sqlite::registry_reads registry_;
   sqlite::users_reads users_;

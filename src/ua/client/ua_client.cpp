@@ -104,9 +104,13 @@ result<std::vector<endpoint_description>> ua_client::get_endpoints(const std::st
 result<void> ua_client::connect(const client_options& options) {
   options_ = options;
   if (options.policy_uri != policy_none_uri) {
-    auto eps = get_endpoints(options.url, options.timeout);
-    if (!eps) return eps.err();
-    endpoints_ = std::move(*eps);
+    if (options.known_endpoints.empty()) {
+      auto eps = get_endpoints(options.url, options.timeout);
+      if (!eps) return eps.err();
+      endpoints_ = std::move(*eps);
+    } else {
+      endpoints_ = options.known_endpoints;
+    }
     const auto* chosen = chosen_endpoint();
     if (!chosen) return make_error(status_code::BadSecurityPolicyRejected, "the server offers no endpoint with " + options.policy_uri);
     auto cert = pki::certificate::from_der(chosen->server_certificate);

@@ -23,6 +23,9 @@ struct client_options {
   std::string application_uri = "urn:castellan:client";
   std::chrono::milliseconds timeout{10'000};
   transport_limits limits;
+  // The server's endpoints from an earlier GetEndpoints, as clients keep them between
+  // connections; empty: connect() asks the server first.
+  std::vector<endpoint_description> known_endpoints;
 };
 
 class ua_client {

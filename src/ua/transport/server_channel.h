@@ -85,6 +85,7 @@ class server_channel {
   // The client's certificate chain, leaf first (empty with policy None).
   const std::vector<pki::certificate>& client_chain() const noexcept { return client_chain_; }
   const bytes& client_certificate_der() const noexcept { return client_certificate_der_; }
+  const bytes& client_certificate_as_sent() const noexcept { return client_certificate_der_raw_; }
   // For CreateSession's signatures: the policy's asymmetric operations.
   const channel_crypto* crypto() const noexcept { return crypto_.get(); }
   // The identity this channel was opened with (null when the config gives bare pointers).
