@@ -221,7 +221,7 @@ result<std::vector<std::string>> authorization_service::grant(const identity_fac
 result<issued_tokens> authorization_service::issue(const service_keys& service, const caller& who, const identity_facts& facts,
                                                    const std::string& resource, const std::vector<std::string>& roles,
                                                    const std::vector<std::string>& requested_roles, bool with_refresh,
-                                                   const std::string& action) {
+                                                   const std::string& action, const json& extra_claims) {
   const auto now = clock_.now();
   issued_tokens out;
   out.roles = roles;
@@ -243,6 +243,7 @@ result<issued_tokens> authorization_service::issue(const service_keys& service, 
       {"ua:client_thumbprint", facts.application_thumbprint},
       {"ua:identity", kind_name(facts.user_kind)},
   };
+  claims.update(extra_claims);
   auto token = jws_sign(header.dump(), claims.dump(), service.algorithm, service.key.native());
   if (!token) return token.err();
   out.access_token = std::move(*token);
@@ -250,6 +251,7 @@ result<issued_tokens> authorization_service::issue(const service_keys& service, 
   json detail = {{"service", service.record.name}, {"application", facts.application_uri},
                  {"identity", kind_name(facts.user_kind)}, {"subject", subject_of(facts)},
                  {"roles_requested", requested_roles}, {"roles_granted", roles}, {"jti", out.token_id}};
+  if (extra_claims.contains("cnf")) detail["cnf"] = extra_claims["cnf"];
   if (!with_refresh) {
     audit(who, action, resource, status_code::Good, detail);
     issued_++;
@@ -305,6 +307,45 @@ result<issued_tokens> authorization_service::request_access_token(const service_
   auto roles = grant(*facts, {});
   if (!roles) return refuse(roles.err());
   auto tokens = issue(service, who, *facts, resource, *roles, {}, false, "authz.access_token_issued");
+  if (!tokens) return refuse(tokens.err());
+  return tokens;
+}
+
+result<issued_tokens> authorization_service::request_device_token(const service_keys& service, const device_identity& device,
+                                                                  const std::string& resource) {
+  const auto subject = device.certificate.subject();
+  caller who;
+  who.channel_encrypted = true;  // TLS with a client certificate
+  who.source = device.source;
+  who.session.user_kind = kind::x509;
+  who.session.user = subject.text;
+  who.session.user_subject = subject.text;
+  who.session.user_thumbprint = device.certificate.thumbprint();
+  const auto uris = device.certificate.san_uris();
+  who.session.application_uri = uris.empty() ? std::string() : uris.front();
+  who.session.application_thumbprint = device.certificate.thumbprint();
+  // Admitted by the registry, not accepted by the trust store: TrustedApplication rules do
+  // not match devices.
+  who.session.application_trusted = false;
+  const std::string audience = resource.empty() && !service.record.resources.empty() ? service.record.resources.front() : resource;
+  auto refuse = [&](const error& e) {
+    audit(who, "authz.access_token_requested", audience, e.code,
+          json{{"message", e.message}, {"edge", "mtls"}, {"client_id", device.client_id}});
+    return e;
+  };
+  if (!contains(service.record.resources, audience)) {
+    return refuse(make_error(status_code::BadNotFound, "audience '" + audience + "' is not a ResourceId of " + service.record.name));
+  }
+  refresh_rules_if_stale();
+  auto roles = grant(who.session, {});
+  if (!roles) return refuse(roles.err());
+  // RFC 8705 §3.1: the SHA-256 of the certificate's DER, base64url without padding.
+  bytes digest;
+  if (!from_hex(device.certificate.sha256_hex(), digest)) {
+    return refuse(make_error(status_code::BadInternalError, "no SHA-256 of the device certificate"));
+  }
+  const json extra = {{"cnf", {{"x5t#S256", base64url_encode(digest)}}}, {"client_id", device.client_id}};
+  auto tokens = issue(service, who, who.session, audience, *roles, {}, false, "authz.access_token_issued", extra);
   if (!tokens) return refuse(tokens.err());
   return tokens;
 }

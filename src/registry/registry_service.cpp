@@ -79,7 +79,8 @@ registry_service::registry_service(store::store& store, const clock& clock, regi
       config_(config),
       node_(std::move(node_name)),
       monotonic_(monotonic ? std::move(monotonic) : [] { return std::chrono::steady_clock::now(); }),
-      signups_(config.signups_per_second) {}
+      signups_(config.signups_per_second),
+      registrations_(store) {}
 
 store::audit_record registry_service::audit(const trust::actor& who, std::string action, std::string target, status_code result,
                                             std::string detail) const {
@@ -459,26 +460,15 @@ admission registry_service::admit(const connection& conn) {
     if (row.effective_client_id.empty()) {
       return refuse(conn, a, status_code::BadInvalidArgument, "no client ID presented and the certificate has no CN");
     }
-    bool raced = false;
-    auto r = store_.transact([&](store::transaction& tx) -> result<void> {
-      auto clash = tx.registry().find_live_device_by_client_id(row.effective_client_id);
-      if (!clash) return std::move(clash).err();
-      if (*clash && (*clash)->id != row.id) {
-        return make_error(status_code::BadEntryExists,
-                          "client ID '" + row.effective_client_id + "' already belongs to device " + describe(**clash));
-      }
-      auto inserted = tx.registry().insert_device(row);
-      if (!inserted) return std::move(inserted).err();
-      if (!*inserted) {
-        raced = true;  // another connection registered it first: never twice
-        return {};
-      }
-      return tx.append_audit(audit({conn.edge + ":" + row.effective_client_id, conn.remote_address}, "registry.device.auto_register",
-                                   row.id, status_code::Good,
-                                   "CA " + row.ca_id + ", client ID '" + row.effective_client_id + "', " +
-                                       std::string(store::device_status_name(row.status))));
-    });
-    if (!r) return refuse(conn, a, r.err().code, r.err().message);
+    const auto registered = registrations_.register_device(
+        {row, audit({conn.edge + ":" + row.effective_client_id, conn.remote_address}, "registry.device.auto_register", row.id,
+                    status_code::Good,
+                    "CA " + row.ca_id + ", client ID '" + row.effective_client_id + "', " +
+                        std::string(store::device_status_name(row.status)))});
+    if (registered.kind == registration_batcher::outcome_kind::refused) {
+      return refuse(conn, a, registered.failure.code, registered.failure.message);
+    }
+    const bool raced = registered.kind == registration_batcher::outcome_kind::already_registered;
     if (raced) {
       auto again = lookup_device(a.device_id);
       if (!again || !*again) return refuse(conn, a, status_code::BadResourceUnavailable, "registration raced and vanished");

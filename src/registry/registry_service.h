@@ -14,6 +14,7 @@
 #include "pki/certificate.h"
 #include "registry/device_cache.h"
 #include "registry/rate_limiter.h"
+#include "registry/registration_batcher.h"
 #include "store/store.h"
 #include "trust/trust_service.h"
 
@@ -108,6 +109,10 @@ class registry_service {
   // writes: edges call it often to close connections whose certificate was revoked.
   status_code still_admitted(const std::string& device_id);
 
+  // Group commit counters of automatic registrations (transactions, rows they carried).
+  std::size_t registration_commits() const { return registrations_.commits(); }
+  std::size_t registration_rows() const { return registrations_.rows(); }
+
  private:
   result<store::device_record> change_status(const std::string& id, store::device_status to, const trust::actor& who,
                                              const char* action);
@@ -131,6 +136,8 @@ class registry_service {
   monotonic_source monotonic_;
   rate_limiter signups_;
   events::audit_writer* audit_writer_ = nullptr;
+  // Automatic registrations commit in groups (one durable transaction for all that wait).
+  registration_batcher registrations_;
   sharded_cache<cached_device> devices_{4'000'000};
   sharded_cache<cached_ca> cas_{100'000};
   // The change-feed revision the caches reflect. A reader puts what it read from the store
