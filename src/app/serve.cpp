@@ -190,9 +190,9 @@ int run_server(cli_context& ctx) {
     const authz::service_keys* keys = service->find("default");
     if (keys == nullptr) keys = &service->services().front();
     const clock* clk = &ctx.clock();
-    mtls->set_token_issuer([service, keys, clk](const pki::certificate& device, const std::string& client_id,
+    mtls->set_token_issuer([service, keys, clk](const pki::certificate& certificate, const std::string& client_id,
                                                 const std::string& audience, const std::string& source) -> result<device::token_grant> {
-      auto tokens = service->request_device_token(*keys, {device, client_id, source}, audience);
+      auto tokens = service->request_device_token(*keys, {certificate, client_id, source}, audience);
       if (!tokens) return tokens.err();
       return device::token_grant{tokens->access_token,
                                  std::chrono::duration_cast<std::chrono::seconds>(tokens->access_expires - clk->now()).count()};

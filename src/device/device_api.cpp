@@ -99,7 +99,7 @@ api_response device_api::handle(const api_request& request) {
   if (!a.ok()) {
     return error_response(a.status, a.message);
   }
-  if (token) return this->token(request, a);
+  if (token) return exchange_token(request, a);
   nlohmann::json j{{"device_id", a.device_id},
                    {"client_id", a.client_id},
                    {"status", a.device_status ? std::string(store::device_status_name(*a.device_status)) : std::string()},
@@ -107,7 +107,7 @@ api_response device_api::handle(const api_request& request) {
   return {200, j.dump()};
 }
 
-api_response device_api::token(const api_request& request, const registry::admission& admitted) {
+api_response device_api::exchange_token(const api_request& request, const registry::admission& admitted) {
   if (!issue_token_) {
     return error_response(status_code::BadNotImplemented, "castellan runs without the authorization service (authz.enabled = false)");
   }

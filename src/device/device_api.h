@@ -59,7 +59,7 @@ class device_api {
   api_response handle(const api_request& request);
 
  private:
-  api_response token(const api_request& request, const registry::admission& admitted);
+  api_response exchange_token(const api_request& request, const registry::admission& admitted);
 
   registry::registry_service& registry_;
   token_issuer issue_token_;  // empty: no authorization service

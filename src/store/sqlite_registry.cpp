@@ -335,11 +335,17 @@ result<std::vector<device_client>> registry_reads::device_clients(const std::str
 
 result<std::uint64_t> registry_reads::registry_revision() {
   std::lock_guard lock(mutex_);
-  auto s = statement::prepare(db_, "SELECT coalesce(max(revision), 0) FROM registry_changes");
-  if (!s) return std::move(s).err();
-  auto row = s->step();
+  if (!revision_query_) {
+    auto s = statement::prepare(db_, "SELECT coalesce(max(revision), 0) FROM registry_changes");
+    if (!s) return std::move(s).err();
+    revision_query_.emplace(std::move(*s));
+  }
+  auto row = revision_query_->step();
+  const auto revision = row ? static_cast<std::uint64_t>(revision_query_->column_int(0)) : 0u;
+  // Reset at once: a statement left open would hold its read snapshot (and stop checkpoints).
+  revision_query_->reset();
   if (!row) return std::move(row).err();
-  return static_cast<std::uint64_t>(s->column_int(0));
+  return revision;
 }
 
 result<registry_change_set> registry_reads::changes_since(std::uint64_t revision) {

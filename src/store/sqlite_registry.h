@@ -2,6 +2,7 @@
 // SQLite implementation of the registry's store interface, on the connection of sqlite_store.
 
 #include <mutex>
+#include <optional>
 
 #include "store/registry_store.h"
 #include "store/sqlite_handle.h"
@@ -43,6 +44,8 @@ class registry_reads final : public registry_reader {
  private:
   sqlite3* db_;        // borrowed from sqlite_store
   std::mutex& mutex_;  // sqlite_store's: one connection, one user at a time
+  // Every admission polls the revision: prepared once (under mutex_) rather than per call.
+  std::optional<statement> revision_query_;
 };
 
 }  // namespace castellan::store::sqlite
