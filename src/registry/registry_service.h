@@ -4,6 +4,7 @@
 // asks admit() on each connection and honours the status it finds there.
 
 #include <functional>
+#include <mutex>
 #include <shared_mutex>
 #include <memory>
 #include <optional>
@@ -145,6 +146,17 @@ class registry_service {
   // eviction of the change that made it stale.
   std::shared_mutex cache_mutex_;
   std::uint64_t cache_revision_ = 0;
+
+  // The registered CA certificates, parsed once: every unknown certificate that connects is
+  // matched against them (parsing DER is costly with OpenSSL 3). Dropped when the change feed
+  // names a CA; loaded again on the next use, kept only if no change came in between.
+  struct registered_ca {
+    store::ca_record record;
+    pki::certificate certificate;
+  };
+  result<std::shared_ptr<const std::vector<registered_ca>>> registered_cas();
+  std::mutex ca_snapshot_mutex_;  // after cache_mutex_ when both are held
+  std::shared_ptr<const std::vector<registered_ca>> ca_snapshot_;
 };
 
 // Normalises a typed identifier (thumbprint) to upper hex; BadInvalidArgument otherwise.

@@ -27,7 +27,13 @@ class registry_tx final : public registry_transaction {
   result<bool> take_registration_code(const std::string& code, sys_time now) override;
 
  private:
+  // A group commit runs the same statements once per row of its batch: each is prepared once
+  // per transaction (this object lives as long as one) and reset after every use.
+  result<statement*> prepared(std::optional<statement>& slot, const std::string& sql);
+
   sqlite3* db_;  // borrowed from sqlite_store
+  std::optional<statement> live_by_client_id_;
+  std::optional<statement> insert_device_;
 };
 
 class registry_reads final : public registry_reader {

@@ -173,10 +173,16 @@ class sqlite_transaction final : public transaction {
   }
 
   result<void> append_audit(const audit_record& a) override {
-    auto s = statement::prepare(db_,
-                                "INSERT INTO audit (time, node, actor, source, action, target, result, detail) "
-                                "VALUES (?,?,?,?,?,?,?,?)");
-    if (!s) return std::move(s).err();
+    // Prepared once per transaction: batches (decision records, group-committed
+    // registrations) append many.
+    if (!audit_insert_) {
+      auto prepared = statement::prepare(db_,
+                                         "INSERT INTO audit (time, node, actor, source, action, target, result, detail) "
+                                         "VALUES (?,?,?,?,?,?,?,?)");
+      if (!prepared) return std::move(prepared).err();
+      audit_insert_.emplace(std::move(*prepared));
+    }
+    statement* s = &*audit_insert_;
     s->bind(1, to_epoch(a.time))
         .bind(2, a.node)
         .bind(3, a.actor)
@@ -185,11 +191,14 @@ class sqlite_transaction final : public transaction {
         .bind(6, a.target)
         .bind(7, a.result)
         .bind(8, a.detail);
-    return s->run();
+    auto r = s->run();
+    s->reset();
+    return r;
   }
 
  private:
   sqlite3* db_;  // borrowed
+  std::optional<statement> audit_insert_;
   sqlite::registry_tx registry_;
   sqlite::users_tx users_;
   sqlite::authz_tx authz_;
