@@ -1,6 +1,7 @@
 #include "registry/registration_batcher.h"
 
 #include <algorithm>
+#include <exception>
 #include <utility>
 
 namespace castellan::registry {
@@ -20,7 +21,13 @@ registration_batcher::outcome registration_batcher::register_device(request r) {
     std::vector<slot*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
     lock.unlock();
-    commit(batch);
+    try {
+      commit(batch);
+    } catch (const std::exception& e) {
+      // Nothing may leave committing_ set (every later registration would wait forever): the
+      // batch is refused, and what the store holds is what it committed.
+      for (slot* s : batch) s->out = {outcome_kind::refused, make_error(status_code::BadInternalError, e.what())};
+    }
     lock.lock();
     for (slot* s : batch) s->done = true;
     committing_ = false;
