@@ -416,6 +416,7 @@ void add_authz_commands(CLI::App& app, command_fn& selected) {
                           {"audience", claims->audience},     {"roles", claims->roles},
                           {"client_id", claims->client_application_uri},
                           {"client_thumbprint", claims->client_thumbprint},
+                          {"certificate_binding", claims->certificate_binding},
                           {"jti", claims->token_id},           {"issued_at", format_time(claims->issued_at)},
                           {"expires_at", format_time(claims->expires_at)}};
       ctx.json() ? ctx.print(j) : ctx.print(render_human(j));

@@ -183,6 +183,21 @@ int run_server(cli_context& ctx) {
     authorization = std::make_unique<authz::authorization_service>(**ctx.store(), decisions, ctx.clock(),
                                                                    std::move(*services), std::move(options));
   }
+  // POST /device/v1/token: devices exchange their mTLS identity for an AccessToken of the
+  // "default" service (or the first one), bound to their certificate (RFC 8705).
+  if (mtls && authorization && !authorization->services().empty()) {
+    authz::authorization_service* service = authorization.get();
+    const authz::service_keys* keys = service->find("default");
+    if (keys == nullptr) keys = &service->services().front();
+    const clock* clk = &ctx.clock();
+    mtls->set_token_issuer([service, keys, clk](const pki::certificate& certificate, const std::string& client_id,
+                                                const std::string& audience, const std::string& source) -> result<device::token_grant> {
+      auto tokens = service->request_device_token(*keys, {certificate, client_id, source}, audience);
+      if (!tokens) return tokens.err();
+      return device::token_grant{tokens->access_token,
+                                 std::chrono::duration_cast<std::chrono::seconds>(tokens->access_expires - clk->now()).count()};
+    });
+  }
   std::unique_ptr<opcua_edge> opcua;
   if (!(*c)->ua.listen.empty() && (*c)->ua.listen != "off") {
     // UserName logins are the same users as the admin API's (Part 18 roles).

@@ -42,6 +42,9 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
 std::int64_t unix_seconds(sys_time t) { return t.time_since_epoch().count(); }
 
 // The token's subject: the user, or the application when nobody logged in.
+// RFC 8705 §3.1: {"x5t#S256": …}.
+std::string binding_json(const certificate_binding& b) { return json_object_writer().add("x5t#S256", b.x5t_s256).finish(); }
+
 std::string subject_of(const identity_facts& f) {
   return f.user_kind == kind::anonymous ? f.application_uri : f.user;
 }
@@ -235,7 +238,7 @@ result<std::vector<std::string>> authorization_service::grant(const identity_fac
 result<issued_tokens> authorization_service::issue(const service_keys& service, const caller& who, const identity_facts& facts,
                                                    const std::string& resource, const std::vector<std::string>& roles,
                                                    const std::vector<std::string>& requested_roles, bool with_refresh,
-                                                   const std::string& action) {
+                                                   const std::string& action, const std::optional<certificate_binding>& binding) {
   const auto now = clock_.now();
   issued_tokens out;
   out.roles = roles;
@@ -257,9 +260,10 @@ result<issued_tokens> authorization_service::issue(const service_keys& service, 
                     .add("exp", unix_seconds(out.access_expires))
                     .add("jti", out.token_id)
                     .add("roles", roles)
-                    .add("client_id", facts.application_uri)
+                    .add("client_id", binding ? binding->client_id : facts.application_uri)
                     .add("ua:client_thumbprint", facts.application_thumbprint)
                     .add("ua:identity", identity);
+  if (binding) claims.add_raw("cnf", binding_json(*binding));
   auto token = service.signer->sign(service.token_header, claims.finish());
   if (!token) return token.err();
   out.access_token = std::move(*token);
@@ -272,6 +276,7 @@ result<issued_tokens> authorization_service::issue(const service_keys& service, 
       .add("roles_requested", requested_roles)
       .add("roles_granted", roles)
       .add("jti", out.token_id);
+  if (binding) detail.add_raw("cnf", binding_json(*binding));
   if (!with_refresh) {
     append_audit(who, action, resource, status_code::Good, detail.finish());
     issued_++;
@@ -327,6 +332,45 @@ result<issued_tokens> authorization_service::request_access_token(const service_
   auto roles = grant(*facts, {});
   if (!roles) return refuse(roles.err());
   auto tokens = issue(service, who, *facts, resource, *roles, {}, false, "authz.access_token_issued");
+  if (!tokens) return refuse(tokens.err());
+  return tokens;
+}
+
+result<issued_tokens> authorization_service::request_device_token(const service_keys& service, const device_identity& device,
+                                                                  const std::string& resource) {
+  const auto subject = device.certificate.subject();
+  caller who;
+  who.channel_encrypted = true;  // TLS with a client certificate
+  who.source = device.source;
+  who.session.user_kind = kind::x509;
+  who.session.user = subject.text;
+  who.session.user_subject = subject.text;
+  who.session.user_thumbprint = device.certificate.thumbprint();
+  const auto uris = device.certificate.san_uris();
+  who.session.application_uri = uris.empty() ? std::string() : uris.front();
+  who.session.application_thumbprint = device.certificate.thumbprint();
+  // Admitted by the registry, not accepted by the trust store: TrustedApplication rules do
+  // not match devices.
+  who.session.application_trusted = false;
+  const std::string audience = resource.empty() && !service.record.resources.empty() ? service.record.resources.front() : resource;
+  auto refuse = [&](const error& e) {
+    audit(who, "authz.access_token_requested", audience, e.code,
+          json{{"message", e.message}, {"edge", "mtls"}, {"client_id", device.client_id}});
+    return e;
+  };
+  if (!contains(service.record.resources, audience)) {
+    return refuse(make_error(status_code::BadNotFound, "audience '" + audience + "' is not a ResourceId of " + service.record.name));
+  }
+  refresh_rules_if_stale();
+  auto roles = grant(who.session, {});
+  if (!roles) return refuse(roles.err());
+  // RFC 8705 §3.1: the SHA-256 of the certificate's DER, base64url without padding.
+  bytes digest;
+  if (!from_hex(device.certificate.sha256_hex(), digest)) {
+    return refuse(make_error(status_code::BadInternalError, "no SHA-256 of the device certificate"));
+  }
+  const certificate_binding binding{device.client_id, base64url_encode(digest)};
+  auto tokens = issue(service, who, who.session, audience, *roles, {}, false, "authz.access_token_issued", binding);
   if (!tokens) return refuse(tokens.err());
   return tokens;
 }

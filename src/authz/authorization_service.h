@@ -32,6 +32,13 @@
 namespace castellan::authz {
 
 // One AuthorizationService object: its record and the key that signs its tokens.
+// What ties a device's AccessToken to the certificate of its mTLS connection (RFC 8705): the
+// token's client_id is the device's, and cnf carries the certificate's SHA-256 thumbprint.
+struct certificate_binding {
+  std::string client_id;
+  std::string x5t_s256;  // base64url, no padding
+};
+
 struct service_keys {
   store::authz_service_record record;
   jws_algorithm algorithm = jws_algorithm::es256;
@@ -48,6 +55,14 @@ struct service_keys {
 struct token_policy {
   std::string policy_id;
   identity_facts::kind kind;
+};
+
+// A device at the mTLS endpoint (RFC 8705): its TLS client certificate, which the device
+// registry admitted, and the client ID the registry resolved.
+struct device_identity {
+  pki::certificate certificate;
+  std::string client_id;
+  std::string source;  // the remote address, for the audit log
 };
 
 // Who calls: the application on the secure channel and, for implicit use, the session's user.
@@ -125,6 +140,14 @@ class authorization_service {
   // RequestAccessToken (Part 12 §9.6.5): no refresh token.
   result<issued_tokens> request_access_token(const service_keys& service, const caller& who,
                                              const std::optional<presented_identity>& identity, const std::string& resource);
+  // The device token exchange (RFC 8705 style): the certificate is the identity (X509 for
+  // Thumbprint and X509Subject rules, its SAN URI for Application rules), the AccessToken is
+  // bound to it (cnf x5t#S256) and carries the device's client ID. The caller has had the
+  // certificate admitted by the device registry — that is the gate here, in place of the
+  // AccessTokenRequestor privilege of OPC UA callers. `resource` "" means the service's first
+  // ResourceId. No refresh token: the device holds its key and asks again.
+  result<issued_tokens> request_device_token(const service_keys& service, const device_identity& device,
+                                             const std::string& resource);
   // StartRequestToken (§9.6.6).
   result<started_request> start_request(const service_keys& service, const caller& who, const std::string& resource,
                                         const std::string& policy_id, const bytes& requestor_data);
@@ -161,7 +184,8 @@ class authorization_service {
   result<std::vector<std::string>> grant(const identity_facts& facts, const std::vector<std::string>& requested_roles) const;
   result<issued_tokens> issue(const service_keys& service, const caller& who, const identity_facts& facts,
                               const std::string& resource, const std::vector<std::string>& roles,
-                              const std::vector<std::string>& requested_roles, bool with_refresh, const std::string& action);
+                              const std::vector<std::string>& requested_roles, bool with_refresh, const std::string& action,
+                              const std::optional<certificate_binding>& binding = std::nullopt);
   // Refusals: `detail` gains the caller's application and identity.
   void audit(const caller& who, const std::string& action, const std::string& target, status_code result,
              nlohmann::json detail);

@@ -1,5 +1,6 @@
 #include "authz/token_verifier.h"
 
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include <nlohmann/json.hpp>
@@ -92,6 +93,10 @@ result<access_token_claims> token_verifier::verify(std::string_view token, sys_t
   out.token_id = string_claim(claims, "jti");
   out.client_application_uri = string_claim(claims, "client_id");
   out.client_thumbprint = string_claim(claims, "ua:client_thumbprint");
+  if (const auto cnf = claims.find("cnf"); cnf != claims.end()) {
+    if (!cnf->is_object()) return invalid("cnf is not an object");
+    out.certificate_binding = string_claim(*cnf, "x5t#S256");
+  }
   auto audience = strings_claim(claims, "aud");
   auto roles = strings_claim(claims, "roles");
   auto groups = strings_claim(claims, "groups");
@@ -114,6 +119,15 @@ result<access_token_claims> token_verifier::verify(std::string_view token, sys_t
   if (now + options_.clock_skew < out.issued_at) return rejected("issued in the future");
   if (out.expires_at - out.issued_at > options_.max_lifetime) return rejected("lifetime longer than the verifier accepts");
   return out;
+}
+
+bool bound_to(const access_token_claims& claims, const pki::certificate& presented) {
+  if (claims.certificate_binding.empty()) return false;
+  bytes digest;
+  if (!from_hex(presented.sha256_hex(), digest)) return false;
+  const std::string expected = base64url_encode(digest);
+  return expected.size() == claims.certificate_binding.size() &&
+         CRYPTO_memcmp(expected.data(), claims.certificate_binding.data(), expected.size()) == 0;
 }
 
 }  // namespace castellan::authz

@@ -34,6 +34,10 @@ struct access_token_claims {
   std::string client_application_uri;  // "client_id"
   std::string client_thumbprint;       // SHA-1 of the requesting application's certificate, upper hex
   std::string token_id;                // "jti"
+  // RFC 8705 certificate binding, cnf "x5t#S256": base64url SHA-256 of the DER of the client
+  // certificate the token was issued to ("" when the token is not bound). A target server
+  // accepts such a token only over mTLS with that certificate (bound_to()).
+  std::string certificate_binding;
   sys_time issued_at{};
   sys_time not_before{};
   sys_time expires_at{};
@@ -44,6 +48,10 @@ struct token_verifier_options {
   std::chrono::seconds clock_skew{60};       // tolerated on nbf, iat and exp
   std::chrono::seconds max_lifetime{24 * 3600};  // a token valid for longer is refused
 };
+
+// True when the token is bound (cnf x5t#S256) to this certificate (RFC 8705 §3); false when it
+// is bound to another or not bound at all. Constant time in the digest.
+bool bound_to(const access_token_claims& claims, const pki::certificate& presented);
 
 class token_verifier {
  public:

@@ -12,6 +12,8 @@ void mtls_listener::stop() {
   if (server_) server_->stop();
 }
 
+void mtls_listener::set_token_issuer(token_issuer issuer) { api_->set_token_issuer(std::move(issuer)); }
+
 unsigned short mtls_listener::port() const { return server_->port(); }
 
 result<std::unique_ptr<mtls_listener>> mtls_listener::start(boost::asio::io_context& io, const mtls_options& options,
@@ -37,8 +39,11 @@ result<std::unique_ptr<mtls_listener>> mtls_listener::start(boost::asio::io_cont
     if (auto it = req.find("X-Client-Id"); it != req.end()) request.client_id = std::string(it->value());
     request.chain = from.chain;
     request.remote_address = from.address;
+    if (auto it = req.find(boost::beast::http::field::content_type); it != req.end()) request.content_type = std::string(it->value());
+    request.body = req.body();
     const auto answer = api->handle(request);
-    return http::response{answer.status, "application/json", answer.body, {}};
+    // Tokens and decisions are per request: nothing here may be cached (RFC 6749 §5.1).
+    return http::response{answer.status, "application/json", answer.body, {{"Cache-Control", "no-store"}}};
   });
   if (!server) return std::move(server).err();
   listener->server_ = std::move(server).value();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "device/device_api.h"
 #include "http/server/https_server.h"
 #include "pki/certificate.h"
 #include "pki/private_key.h"
@@ -25,7 +26,6 @@ struct mtls_options {
   int timeout_seconds = 30;  // a slow or silent client is dropped
 };
 
-class device_api;
 
 class mtls_listener {
  public:
@@ -37,6 +37,8 @@ class mtls_listener {
   mtls_listener& operator=(const mtls_listener&) = delete;
 
   void stop();
+  // POST /device/v1/token's AccessTokens (the authorization service); call before serving.
+  void set_token_issuer(token_issuer issuer);
   unsigned short port() const;  // the bound port (useful with :0)
   std::size_t connections() const { return server_->connections(); }  // open now (any thread)
   // A new server certificate and key for new connections (call on the I/O thread).

@@ -79,7 +79,8 @@ registry_service::registry_service(store::store& store, const clock& clock, regi
       config_(config),
       node_(std::move(node_name)),
       monotonic_(monotonic ? std::move(monotonic) : [] { return std::chrono::steady_clock::now(); }),
-      signups_(config.signups_per_second) {}
+      signups_(config.signups_per_second),
+      registrations_(store) {}
 
 store::audit_record registry_service::audit(const trust::actor& who, std::string action, std::string target, status_code result,
                                             std::string detail) const {
@@ -200,14 +201,40 @@ result<void> registry_service::delete_ca(const std::string& id, const trust::act
   });
 }
 
+result<std::shared_ptr<const std::vector<registry_service::registered_ca>>> registry_service::registered_cas() {
+  {
+    std::lock_guard lock(ca_snapshot_mutex_);
+    if (ca_snapshot_) return ca_snapshot_;
+  }
+  std::uint64_t before = 0;
+  {
+    std::shared_lock lock(cache_mutex_);
+    before = cache_revision_;
+  }
+  auto rows = store_.registry().list_cas();
+  if (!rows) return std::move(rows).err();
+  auto snapshot = std::make_shared<std::vector<registered_ca>>();
+  for (auto& row : *rows) {
+    auto parsed = pki::certificate::from_der(row.der);
+    if (parsed) snapshot->push_back({std::move(row), std::move(*parsed)});
+  }
+  std::shared_lock lock(cache_mutex_);
+  if (cache_revision_ == before) {  // no change came in while loading: see cache_mutex_
+    std::lock_guard keep(ca_snapshot_mutex_);
+    ca_snapshot_ = snapshot;
+  }
+  return std::shared_ptr<const std::vector<registered_ca>>(std::move(snapshot));
+}
+
 result<std::optional<ca_record>> registry_service::issuing_ca(const pki::certificate& cert, const std::string& wanted_id) {
-  auto cas = store_.registry().list_cas();
+  // Current as of the change feed (a CA registered or deactivated by another process counts).
+  if (auto r = refresh_caches(); !r) return std::move(r).err();
+  auto cas = registered_cas();
   if (!cas) return std::move(cas).err();
-  for (const auto& row : *cas) {
-    if (!wanted_id.empty() && row.id != wanted_id) continue;
-    auto ca = pki::certificate::from_der(row.der);
-    if (ca && cert.names_issuer(*ca) && cert.signature_verifies_with(*ca)) {
-      return std::optional<ca_record>(row);
+  for (const auto& ca : **cas) {
+    if (!wanted_id.empty() && ca.record.id != wanted_id) continue;
+    if (cert.names_issuer(ca.certificate) && cert.signature_verifies_with(ca.certificate)) {
+      return std::optional<ca_record>(ca.record);
     }
   }
   return std::optional<ca_record>{};
@@ -358,11 +385,17 @@ result<void> registry_service::refresh_caches() {
   if (changes->too_many) {
     devices_.clear();
     cas_.clear();
+    std::lock_guard drop(ca_snapshot_mutex_);
+    ca_snapshot_.reset();
     cache_revision_ = *revision;
     return {};
   }
   for (const auto& id : changes->device_ids) devices_.evict(id);
   for (const auto& id : changes->ca_ids) cas_.evict(id);
+  if (!changes->ca_ids.empty()) {
+    std::lock_guard drop(ca_snapshot_mutex_);
+    ca_snapshot_.reset();
+  }
   cache_revision_ = changes->revision;
   return {};
 }
@@ -459,26 +492,15 @@ admission registry_service::admit(const connection& conn) {
     if (row.effective_client_id.empty()) {
       return refuse(conn, a, status_code::BadInvalidArgument, "no client ID presented and the certificate has no CN");
     }
-    bool raced = false;
-    auto r = store_.transact([&](store::transaction& tx) -> result<void> {
-      auto clash = tx.registry().find_live_device_by_client_id(row.effective_client_id);
-      if (!clash) return std::move(clash).err();
-      if (*clash && (*clash)->id != row.id) {
-        return make_error(status_code::BadEntryExists,
-                          "client ID '" + row.effective_client_id + "' already belongs to device " + describe(**clash));
-      }
-      auto inserted = tx.registry().insert_device(row);
-      if (!inserted) return std::move(inserted).err();
-      if (!*inserted) {
-        raced = true;  // another connection registered it first: never twice
-        return {};
-      }
-      return tx.append_audit(audit({conn.edge + ":" + row.effective_client_id, conn.remote_address}, "registry.device.auto_register",
-                                   row.id, status_code::Good,
-                                   "CA " + row.ca_id + ", client ID '" + row.effective_client_id + "', " +
-                                       std::string(store::device_status_name(row.status))));
-    });
-    if (!r) return refuse(conn, a, r.err().code, r.err().message);
+    const auto registered = registrations_.register_device(
+        {row, audit({conn.edge + ":" + row.effective_client_id, conn.remote_address}, "registry.device.auto_register", row.id,
+                    status_code::Good,
+                    "CA " + row.ca_id + ", client ID '" + row.effective_client_id + "', " +
+                        std::string(store::device_status_name(row.status)))});
+    if (registered.kind == registration_batcher::outcome_kind::refused) {
+      return refuse(conn, a, registered.failure.code, registered.failure.message);
+    }
+    const bool raced = registered.kind == registration_batcher::outcome_kind::already_registered;
     if (raced) {
       auto again = lookup_device(a.device_id);
       if (!again || !*again) return refuse(conn, a, status_code::BadResourceUnavailable, "registration raced and vanished");

@@ -4,6 +4,7 @@
 // asks admit() on each connection and honours the status it finds there.
 
 #include <functional>
+#include <mutex>
 #include <shared_mutex>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "pki/certificate.h"
 #include "registry/device_cache.h"
 #include "registry/rate_limiter.h"
+#include "registry/registration_batcher.h"
 #include "store/store.h"
 #include "trust/trust_service.h"
 
@@ -108,6 +110,10 @@ class registry_service {
   // writes: edges call it often to close connections whose certificate was revoked.
   status_code still_admitted(const std::string& device_id);
 
+  // Group commit counters of automatic registrations (transactions, rows they carried).
+  std::size_t registration_commits() const { return registrations_.commits(); }
+  std::size_t registration_rows() const { return registrations_.rows(); }
+
  private:
   result<store::device_record> change_status(const std::string& id, store::device_status to, const trust::actor& who,
                                              const char* action);
@@ -131,6 +137,8 @@ class registry_service {
   monotonic_source monotonic_;
   rate_limiter signups_;
   events::audit_writer* audit_writer_ = nullptr;
+  // Automatic registrations commit in groups (one durable transaction for all that wait).
+  registration_batcher registrations_;
   sharded_cache<cached_device> devices_{4'000'000};
   sharded_cache<cached_ca> cas_{100'000};
   // The change-feed revision the caches reflect. A reader puts what it read from the store
@@ -138,6 +146,17 @@ class registry_service {
   // eviction of the change that made it stale.
   std::shared_mutex cache_mutex_;
   std::uint64_t cache_revision_ = 0;
+
+  // The registered CA certificates, parsed once: every unknown certificate that connects is
+  // matched against them (parsing DER is costly with OpenSSL 3). Dropped when the change feed
+  // names a CA; loaded again on the next use, kept only if no change came in between.
+  struct registered_ca {
+    store::ca_record record;
+    pki::certificate certificate;
+  };
+  result<std::shared_ptr<const std::vector<registered_ca>>> registered_cas();
+  std::mutex ca_snapshot_mutex_;  // after cache_mutex_ when both are held
+  std::shared_ptr<const std::vector<registered_ca>> ca_snapshot_;
 };
 
 // Normalises a typed identifier (thumbprint) to upper hex; BadInvalidArgument otherwise.

@@ -116,17 +116,33 @@ result<std::optional<device_record>> registry_tx::find_device(const std::string&
                             read_device);
 }
 
+result<statement*> registry_tx::prepared(std::optional<statement>& slot, const std::string& sql) {
+  if (!slot) {
+    auto s = statement::prepare(db_, sql);
+    if (!s) return std::move(s).err();
+    slot.emplace(std::move(*s));
+  }
+  return &*slot;
+}
+
 result<std::optional<device_record>> registry_tx::find_live_device_by_client_id(const std::string& client_id) {
-  return one_row<device_record>(db_,
-                            std::string("SELECT ") + k_device_columns +
-                                " FROM registry_devices WHERE effective_client_id = ? AND status <> 'revoked'",
-                            client_id, read_device);
+  auto s = prepared(live_by_client_id_, std::string("SELECT ") + k_device_columns +
+                                            " FROM registry_devices WHERE effective_client_id = ? AND status <> 'revoked'");
+  if (!s) return std::move(s).err();
+  (*s)->bind(1, client_id);
+  auto row = (*s)->step();
+  std::optional<device_record> found;
+  if (row && *row) found = read_device(**s);
+  (*s)->reset();
+  if (!row) return std::move(row).err();
+  return found;
 }
 
 result<bool> registry_tx::insert_device(const device_record& d) {
-  auto s = statement::prepare(db_, std::string("INSERT INTO registry_devices (") + k_device_columns +
-                                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING");
-  if (!s) return std::move(s).err();
+  auto prepared_insert = prepared(insert_device_, std::string("INSERT INTO registry_devices (") + k_device_columns +
+                                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING");
+  if (!prepared_insert) return std::move(prepared_insert).err();
+  statement* s = *prepared_insert;
   s->bind(1, d.id)
       .bind(2, d.sha256)
       .bind(3, d.ca_id)
@@ -143,7 +159,9 @@ result<bool> registry_tx::insert_device(const device_record& d) {
       .bind(14, epoch(d.not_after))
       .bind(15, epoch(d.registered_at))
       .bind(16, epoch(d.status_changed_at));
-  if (auto r = s->run(); !r) return std::move(r).err();
+  auto r = s->run();
+  s->reset();
+  if (!r) return std::move(r).err();
   return sqlite3_changes(db_) > 0;
 }
 
@@ -335,11 +353,17 @@ result<std::vector<device_client>> registry_reads::device_clients(const std::str
 
 result<std::uint64_t> registry_reads::registry_revision() {
   std::lock_guard lock(mutex_);
-  auto s = statement::prepare(db_, "SELECT coalesce(max(revision), 0) FROM registry_changes");
-  if (!s) return std::move(s).err();
-  auto row = s->step();
+  if (!revision_query_) {
+    auto s = statement::prepare(db_, "SELECT coalesce(max(revision), 0) FROM registry_changes");
+    if (!s) return std::move(s).err();
+    revision_query_.emplace(std::move(*s));
+  }
+  auto row = revision_query_->step();
+  const auto revision = row ? static_cast<std::uint64_t>(revision_query_->column_int(0)) : 0u;
+  // Reset at once: a statement left open would hold its read snapshot (and stop checkpoints).
+  revision_query_->reset();
   if (!row) return std::move(row).err();
-  return static_cast<std::uint64_t>(s->column_int(0));
+  return revision;
 }
 
 result<registry_change_set> registry_reads::changes_since(std::uint64_t revision) {

@@ -2,6 +2,7 @@
 // SQLite implementation of the registry's store interface, on the connection of sqlite_store.
 
 #include <mutex>
+#include <optional>
 
 #include "store/registry_store.h"
 #include "store/sqlite_handle.h"
@@ -26,7 +27,13 @@ class registry_tx final : public registry_transaction {
   result<bool> take_registration_code(const std::string& code, sys_time now) override;
 
  private:
+  // A group commit runs the same statements once per row of its batch: each is prepared once
+  // per transaction (this object lives as long as one) and reset after every use.
+  result<statement*> prepared(std::optional<statement>& slot, const std::string& sql);
+
   sqlite3* db_;  // borrowed from sqlite_store
+  std::optional<statement> live_by_client_id_;
+  std::optional<statement> insert_device_;
 };
 
 class registry_reads final : public registry_reader {
@@ -43,6 +50,8 @@ class registry_reads final : public registry_reader {
  private:
   sqlite3* db_;        // borrowed from sqlite_store
   std::mutex& mutex_;  // sqlite_store's: one connection, one user at a time
+  // Every admission polls the revision: prepared once (under mutex_) rather than per call.
+  std::optional<statement> revision_query_;
 };
 
 }  // namespace castellan::store::sqlite

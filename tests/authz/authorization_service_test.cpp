@@ -209,5 +209,47 @@ TEST_F(AuthorizationServiceTest, EveryDecisionIsAudited) {
   EXPECT_NE(rows[1].detail.find("\"roles_granted\":[\"Observer\",\"Operator\"]"), std::string::npos) << rows[1].detail;
 }
 
+TEST_F(AuthorizationServiceTest, DeviceTokensAreBoundToTheCertificateAndMappedByItsRules) {
+  const auto ca = castellan::testing::make_root_ca("Fleet CA");
+  const auto device = castellan::testing::make_with_profile(
+      pki::client_profile({.common_name = "press-7"}, test_now(), 365), &ca,
+      pki::private_key::generate(pki::key_spec::ec_p256).value());
+  const auto other = castellan::testing::make_with_profile(pki::client_profile({.common_name = "press-8"}, test_now(), 365), &ca,
+                                                           pki::private_key::generate(pki::key_spec::ec_p256).value());
+  add_rule("Engineer", criteria_type::thumbprint, device.cert.thumbprint());
+
+  auto tokens = service->request_device_token(svc(), {device.cert, "press-7", "10.0.0.7:5000"}, "");
+  ASSERT_TRUE(tokens) << tokens.err().message;
+  EXPECT_TRUE(tokens->refresh_token.empty());
+  const auto claims = verify(tokens->access_token);
+  EXPECT_EQ(claims.audience, (std::vector<std::string>{"urn:castellan:server"})) << "the service's first ResourceId by default";
+  EXPECT_EQ(claims.roles, (std::vector<std::string>{"Engineer", "Observer"})) << "Thumbprint rule, and AuthenticatedUser";
+  EXPECT_EQ(claims.client_application_uri, "press-7");
+  EXPECT_TRUE(bound_to(claims, device.cert));
+  EXPECT_FALSE(bound_to(claims, other.cert));
+  EXPECT_EQ(claims.certificate_binding.size(), 43u) << "base64url of 32 bytes, no padding";
+
+  EXPECT_EQ(service->request_device_token(svc(), {device.cert, "press-7", "10.0.0.7:5000"}, "urn:elsewhere").code(),
+            status_code::BadNotFound);
+  auto others = service->request_device_token(svc(), {other.cert, "press-8", "10.0.0.8:5000"}, "urn:castellan:server");
+  ASSERT_TRUE(others);
+  EXPECT_EQ(verify(others->access_token).roles, (std::vector<std::string>{"Observer"}));
+  // Tokens of OPC UA callers are not bound to any certificate.
+  auto unbound = service->request_access_token(svc(), session(), std::nullopt, "urn:castellan:server");
+  ASSERT_TRUE(unbound);
+  EXPECT_FALSE(bound_to(verify(unbound->access_token), device.cert));
+
+  audit->flush();
+  store::audit_filter f;
+  f.action = "authz.";
+  auto rows = db->list_audit(f).value();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[2].action, "authz.access_token_requested");
+  EXPECT_EQ(rows[2].result, "BadNotFound");
+  EXPECT_EQ(rows[3].action, "authz.access_token_issued");
+  EXPECT_EQ(rows[3].source, "10.0.0.7:5000");
+  EXPECT_NE(rows[3].detail.find("x5t#S256"), std::string::npos) << rows[3].detail;
+}
+
 }  // namespace
 }  // namespace castellan::authz

@@ -22,17 +22,23 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout oth
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger.key.pem -subj "/CN=stranger" -out s.csr 2>/dev/null
 openssl x509 -req -in s.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -days 30 -out stranger.pem 2>/dev/null
 
+# Part 18 identity mapping for devices: a Thumbprint rule for one device certificate (made
+# before serving: rules are re-read once a second).
+issue pump p1; issue pump p2
+"$C" --data-dir d authz rule add Operator --criteria "Thumbprint:$(thumb p1.pem)" >/dev/null && ok || bad "rule added"
+
 port=$(free_port)
 "$C" --data-dir d --set device.mtls_listen=127.0.0.1:$port --set admin.listen=off --set ua.listen=off serve > castellan.log 2>&1 &
 server=$!
 for _ in $(seq 50); do grep -q "device mTLS endpoint" castellan.log && break; sleep 0.1; done
 grep -q "device mTLS endpoint" castellan.log && ok || { bad "the mTLS endpoint did not start"; exit 1; }
 
-# call CERT_PREFIX [client id] [path] [method] → prints the HTTP status, body in body.json
+# call CERT_PREFIX [client id] [path] [method] [form body] → prints the HTTP status, body in body.json
 call() {
   local args=(-s -o body.json -w '%{http_code}' --cacert d/own/cert.pem --resolve "localhost:$port:127.0.0.1"
               --cert "$1.pem" --key "$1.key.pem" -X "${4:-GET}")
   [ -n "${2:-}" ] && args+=(-H "X-Client-Id: $2")
+  [ -n "${5:-}" ] && args+=(--data "$5")
   curl "${args[@]}" "https://localhost:$port${3:-/device/v1/whoami}"
 }
 registered_total() { "$C" --data-dir d device list --json | grep -o '"total": [0-9]*' | grep -o '[0-9]*$'; }
@@ -49,7 +55,6 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert d/own/cert.pem --resolve 
 
 [ "$(call stranger)" = 403 ] && grep -q BadCertificateUntrusted body.json && ok || bad "unknown CA refused: $(cat body.json)"
 
-issue pump p1; issue pump p2
 [ "$(call p1)" = 200 ] && ok || bad "pump admitted"
 [ "$(call p2)" = 409 ] && grep -q BadEntryExists body.json && ok || bad "duplicate client ID refused: $(cat body.json)"
 [ "$(call p2 pump-2)" = 200 ] && ok || bad "the same certificate presenting its own client ID"
@@ -62,7 +67,31 @@ issue pump p1; issue pump p2
 "$C" --data-dir d device activate "$(thumb p1.pem)" >/dev/null
 [ "$(call p1)" = 200 ] && ok || bad "activated again"
 
-[ "$(call p1 '' /device/v1/token POST)" = 501 ] && grep -q BadNotImplemented body.json && ok || bad "token exchange says it is not there yet"
+# Token exchange (RFC 8705): the mTLS identity for an AccessToken bound to the certificate.
+x5t_s256() { openssl x509 -in "$1" -outform DER | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n'; }
+verify() { "$C" --data-dir d token verify "$1" --certificate d/authz/default/cert.pem --json ${2:+--audience "$2"}; }
+[ "$(call p1 '' /device/v1/token POST)" = 200 ] && ok || bad "token for an admitted device: $(cat body.json)"
+[ "$(jq -r .token_type body.json)" = Bearer ] && [ "$(jq -r .expires_in body.json)" -gt 3500 ] && ok || bad "Bearer, about an hour: $(cat body.json)"
+token=$(jq -r .access_token body.json)
+verify "$token" > claims.json && ok || bad "castellan token verify accepts it: $(cat claims.json)"
+[ "$(jq -r .certificate_binding claims.json)" = "$(x5t_s256 p1.pem)" ] && ok || bad "cnf x5t#S256 is the client certificate's: $(cat claims.json)"
+[ "$(jq -c .roles claims.json)" = '["Operator"]' ] && ok || bad "roles from the Thumbprint rule: $(jq -c .roles claims.json)"
+[ "$(jq -r .client_id claims.json)" = pump ] && [ "$(jq -r .subject claims.json)" = "CN=pump" ] && ok || bad "client ID and subject: $(cat claims.json)"
+app_uri=$(jq -r '.audience[0]' claims.json)
+[ "$(call p2 pump-2 /device/v1/token POST "grant_type=client_credentials&audience=$app_uri")" = 200 ] && ok || bad "audience as a form parameter: $(cat body.json)"
+verify "$(jq -r .access_token body.json)" > claims2.json && [ "$(jq -c .roles claims2.json)" = '[]' ] \
+  && [ "$(jq -r .certificate_binding claims2.json)" = "$(x5t_s256 p2.pem)" ] && [ "$(jq -r .client_id claims2.json)" = pump-2 ] \
+  && ok || bad "another device: no rule, no roles, its own binding and client ID: $(cat claims2.json)"
+[ "$(call p1 '' "/device/v1/token?audience=urn:nobody" POST)" = 400 ] && grep -q BadInvalidArgument body.json && ok || bad "unknown audience: $(cat body.json)"
+[ "$(call p1 '' /device/v1/token POST 'grant_type=password')" = 400 ] && ok || bad "unsupported grant type: $(cat body.json)"
+[ "$(call p1 '' /device/v1/token POST 'audience=%zz')" = 400 ] && ok || bad "bad escape: $(cat body.json)"
+[ "$(call dev1 '' /device/v1/token POST)" = 403 ] && grep -q BadCertificateRevoked body.json && ok || bad "revoked: no token: $(cat body.json)"
+[ "$(call stranger '' /device/v1/token POST)" = 403 ] && ok || bad "unknown CA: no token: $(cat body.json)"
+[ "$(call p1 '' /device/v1/token GET)" = 501 ] && ok || bad "GET on the token route"
+"$C" --data-dir d audit --action authz.access_token --json > audit.json
+[ "$(jq '[.[] | select(.action == "authz.access_token_issued")] | length' audit.json)" = 2 ] \
+  && [ "$(jq '[.[] | select(.action == "authz.access_token_requested" and .result == "BadNotFound")] | length' audit.json)" = 1 ] \
+  && ok || bad "issued and refused tokens are audited: $(head -c 600 audit.json)"
 [ "$(call p1 '' /device/v1/nope)" = 404 ] && ok || bad "unknown route"
 [ "$(call p1 '' /device/v1/whoami DELETE)" = 501 ] && ok || bad "wrong method"
 big=$(head -c 20000 /dev/zero | tr '\0' a)
