@@ -262,7 +262,8 @@ int run_bench(cli_context& ctx, const bench_options& b) {
     }
     // Held sessions read CurrentTime every 10 s, well inside the 120 s session timeout, so a
     // long hold keeps its population alive instead of watching it expire.
-    const auto hold_end = std::chrono::steady_clock::now() + std::chrono::duration<double>(b.hold_seconds);
+    const auto hold_end = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(b.hold_seconds));
     while (std::chrono::steady_clock::now() < hold_end) {
       const auto next = std::min(hold_end, std::chrono::steady_clock::now() + std::chrono::seconds(10));
       std::this_thread::sleep_until(next);
