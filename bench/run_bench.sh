@@ -12,7 +12,8 @@
 # Writes bench/results/latest.md (tables and the machine) and bench/results/latest.png.
 #
 # Sizes (environment): BENCH_QUICK=1 is a smoke run of about two minutes. Otherwise
-#   BENCH_UA_SECONDS (20) BENCH_UA_CLIENTS (4) BENCH_IDLE_SESSIONS (4000) BENCH_TOKEN_SECONDS (20)
+#   BENCH_UA_SECONDS (20) BENCH_UA_CLIENTS (4) BENCH_IDLE_SESSIONS (4000; node-opcua: at most 500,
+#   BENCH_NODE_IDLE_SESSIONS) BENCH_TOKEN_SECONDS (20)
 #   BENCH_REGISTRY_SIZES (10000,100000,1000000) BENCH_SIGNUPS (3000) BENCH_PG (1; 0 skips PostgreSQL)
 #   BENCH_PG_SIZES (the same as BENCH_REGISTRY_SIZES) BENCH_OUT (bench/results) BUILD_DIR (build)
 # It measures; it asserts nothing. It fails only when a piece cannot run at all.
@@ -33,6 +34,8 @@ fi
 UA_SECONDS=${BENCH_UA_SECONDS:-$d_ua_seconds}
 UA_CLIENTS=${BENCH_UA_CLIENTS:-4}
 IDLE=${BENCH_IDLE_SESSIONS:-$d_idle}
+# node-opcua opens sessions ~5x slower and holds each in ~0.5 MiB: fewer suffice for its slope.
+NODE_IDLE=${BENCH_NODE_IDLE_SESSIONS:-$(( IDLE < 500 ? IDLE : 500 ))}
 TOKEN_SECONDS=${BENCH_TOKEN_SECONDS:-$d_token_seconds}
 SIZES=${BENCH_REGISTRY_SIZES:-$d_sizes}
 PG_SIZES=${BENCH_PG_SIZES:-$SIZES}
@@ -79,17 +82,17 @@ pids+=($castellan_pid)
 for _ in $(seq 100); do "$C" --data-dir d ua endpoints --url "$ua_url" >/dev/null 2>&1 && break; sleep 0.2; done
 "$C" --data-dir d ua endpoints --url "$ua_url" >/dev/null 2>&1 || { echo "bench: castellan did not start" >&2; cat castellan.log >&2; exit 1; }
 
-# bench_ua NAME URL PID [extra flags…]: one `castellan bench opcua` run → ua-NAME.json
+# bench_ua NAME URL PID IDLE [extra flags…]: one `castellan bench opcua` run → ua-NAME.json
 bench_ua() {
-  local name=$1 url=$2 pid=$3
-  shift 3
+  local name=$1 url=$2 pid=$3 idle=$4
+  shift 4
   load_at[$name]=$(loadavg)
-  log "OPC UA: $name ($UA_CLIENTS clients, ${UA_SECONDS}s, $IDLE idle sessions)"
+  log "OPC UA: $name ($UA_CLIENTS clients, ${UA_SECONDS}s, $idle idle sessions)"
   "$C" --json --data-dir d bench opcua --url "$url" --clients "$UA_CLIENTS" --seconds "$UA_SECONDS" \
-    ${pid:+--server-pid "$pid"} --idle-sessions "$IDLE" "$@" >"ua-$name.json" 2>"ua-$name.err" \
+    ${pid:+--server-pid "$pid"} --idle-sessions "$idle" "$@" >"ua-$name.json" 2>"ua-$name.err" \
     || log "OPC UA: $name reported errors: $(head -c 300 "ua-$name.err") $(jq -r '.first_error // empty' "ua-$name.json" 2>/dev/null)"
 }
-bench_ua castellan "$ua_url" "$castellan_pid"
+bench_ua castellan "$ua_url" "$castellan_pid" "$IDLE"
 
 # AccessTokens over OPC UA: implicit use by the session's user (UserName login, Argon2id once per
 # session), RequestAccessToken in a loop over 2 SignAndEncrypt sessions.
@@ -108,7 +111,7 @@ node_pid=$!
 pids+=($node_pid)
 for _ in $(seq 150); do grep -q READY node-server.log && break; sleep 0.2; done
 if grep -q READY node-server.log; then
-  bench_ua node-opcua "opc.tcp://127.0.0.1:$node_port" "$node_pid" --no-trust
+  bench_ua node-opcua "opc.tcp://127.0.0.1:$node_port" "$node_pid" "$NODE_IDLE" --no-trust
 else
   log "node-opcua's server did not start: $(tail -3 node-server.log)"
 fi
@@ -117,7 +120,7 @@ wait "$node_pid" 2>/dev/null
 NODE_OPCUA_VERSION=$(jq -r .version "$ROOT/tests/ua/interop/node_modules/node-opcua-server/package.json")
 
 if [ -n "${BENCH_EXTRA_URL:-}" ]; then
-  bench_ua extra "$BENCH_EXTRA_URL" "${BENCH_EXTRA_PID:-}" --no-trust
+  bench_ua extra "$BENCH_EXTRA_URL" "${BENCH_EXTRA_PID:-}" "$NODE_IDLE" --no-trust
 fi
 
 # ---- AccessTokens: the domain, the verifier and the OpenSSL floor -------------------------------
@@ -142,7 +145,7 @@ PG_NOTE=""
 if [ "${BENCH_PG:-1}" = 1 ] && pg_available; then
   if pg_start; then
     load_at[postgresql]=$(loadavg)
-    PG_VERSION=$("$PG_BIN/postgres" --version | awk '{print $NF}')
+    PG_VERSION=$("$PG_BIN/postgres" --version | awk '{print $3}')
     log "registry on PostgreSQL $PG_VERSION: sizes $PG_SIZES"
     "$BUILD/bench/castellan_bench_registry" --sizes "$PG_SIZES" --signups "$SIGNUPS" --store "$PG_URL" \
       >registry-pg.md 2>registry-pg.err || log "registry on PostgreSQL failed: $(tail -3 registry-pg.err)"
@@ -160,7 +163,13 @@ LOAD_AFTER=$(loadavg)
 # ---- Report ----------------------------------------------------------------------------------------
 log "writing $OUT/latest.md and $OUT/latest.png"
 j() { jq -r "$1 // empty" "$2" 2>/dev/null; }
-fmt() { [ -n "$1" ] && LC_ALL=C printf "%'.${2:-0}f" "$1" || printf '–'; }  # number with separators, or –
+fmt() {  # fmt NUMBER [DECIMALS]: with thousands separators, or – when there is none
+  [ -n "$1" ] || { printf '–'; return; }
+  awk -v x="$1" -v d="${2:-0}" 'BEGIN { s = sprintf("%." d "f", x); i = index(s, "."); w = i ? substr(s, 1, i - 1) : s
+    f = i ? substr(s, i) : ""; neg = w ~ /^-/; if (neg) w = substr(w, 2)
+    while (length(w) > 3) { f = "," substr(w, length(w) - 2) f; w = substr(w, 1, length(w) - 3) }
+    printf "%s%s%s", neg ? "-" : "", w, f }'
+}
 bm() {  # bm NAME: Google Benchmark cpu_time of NAME in µs
   jq -r --arg n "$1" '.benchmarks[] | select(.name == $n) | (.cpu_time * (if .time_unit == "ns" then 0.001 elif .time_unit == "ms" then 1000 else 1 end))' authz.json 2>/dev/null | head -1
 }
@@ -172,11 +181,13 @@ ua_row() {  # ua_row LABEL FILE
   kib=$(j .server_rss_kib_per_idle_session "$f")
   echo "| $1 | $(fmt "$(j .connects_per_second "$f")") | $(fmt "$cpu_connect" 2) ms | $(fmt "$(j .reads_per_second "$f")") |" \
        "$(fmt "$(j .read_us_p50 "$f")") µs / $(fmt "$(j .read_us_p99 "$f")") µs | $(fmt "$cpu_read" 1) µs |" \
-       "$(fmt "$kib" 1) KiB ($(j .idle_sessions_opened "$f") held) |"
+       "$(fmt "$kib" 1) KiB ($(fmt "$(j .idle_sessions_opened "$f")") held) |"
 }
-reg_rows() {  # reg_rows STORE FILE
+reg_rows() {  # reg_rows STORE FILE: the store named on its first row only
+  local label=$1
   while read -r n c50 c99 k50 k99 s50 s99 ar; do
-    echo "| $1 | $(fmt "$n") | $c50 / $c99 | $k50 / $k99 | $s50 / $s99 | $(fmt "$ar") |"
+    echo "| $label | $(fmt "$n") | $c50 / $c99 | $k50 / $k99 | $s50 / $s99 | $(fmt "$ar") |"
+    label=""
   done <"$2"
 }
 
@@ -198,7 +209,7 @@ tok=ua-token.json
   echo "| CPU | $cpu_model, $(nproc) cores |"
   echo "| RAM | $mem_gib GiB |"
   echo "| kernel | $(uname -r) |"
-  echo "| OpenSSL | $(openssl version | cut -d' ' -f2-3) |"
+  echo "| OpenSSL | $(openssl version -v | awk '{print $2}') |"
   echo "| load average before / after (1, 5, 15 min) | $LOAD_BEFORE / $LOAD_AFTER |"
   echo
   echo "Client and server share the machine; other work on it (load average above) inflates CPU"
@@ -267,7 +278,7 @@ transpose() {  # transpose FIRST_COLUMN LAST_COLUMN LABELS…
           split(labels, m, ",")
           for (i = a; i <= b; i++) { line = "\"" m[i - a + 1] "\""; for (r = 1; r <= n; r++) line = line " " (v[r, i] > 0 ? v[r, i] : 0.001); print line } }' ua.dat
 }
-transpose 2 4 "server CPU per connect (µs),server CPU per Read (µs),KiB per idle session" >ua-cost.dat
+transpose 2 4 "CPU/connect (µs),CPU/Read (µs),KiB/idle session" >ua-cost.dat
 transpose 5 6 "connects/s,Reads/s" >ua-rate.dat
 ua_cols=$(wc -l <ua.dat)
 has_pg=$([ -s registry-pg.dat ] && echo 1 || echo 0)
