@@ -117,11 +117,31 @@ read -r RSS0 FD0 THREADS0 < <(sample)
 log "castellan $cpid up: RSS $RSS0 KiB, $FD0 fds, $THREADS0 threads; load for ${SECONDS_TOTAL}s (warm-up ${WARMUP}s)"
 
 # ---- the load -----------------------------------------------------------------------------------------
-deadline=$(( $(date +%s) + SECONDS_TOTAL ))
-# The standing OPC UA population, held to the end.
+echo "seconds,rss_kib,fds,threads,mqtt_connects,opcua_churn_rounds" >soak.csv
+t0=$(date +%s)
+record() {  # one sample → soak.csv; fails when castellan is gone
+  local s mqtt rounds
+  s=$(sample) || return 1
+  mqtt=$(cat pub-*.log 2>/dev/null | grep -c ok)
+  rounds=$(ls churn-*.json 2>/dev/null | wc -l)
+  echo "$(( $(date +%s) - t0 )),${s// /,},$mqtt,$rounds" >>soak.csv
+}
+# The standing OPC UA population first: each session has its own channel, so castellan's fd count
+# says when it is up. It is held SOAK_SECONDS (+5 s) from then, and the churn runs beside it.
 "$C" --json --data-dir d bench opcua --url "$ua_url" --clients 1 --seconds 2 --idle-sessions "$STANDING" \
-  --hold-seconds "$SECONDS_TOTAL" >standing.json 2>standing.err &
+  --hold-seconds $(( SECONDS_TOTAL + 5 )) >standing.json 2>standing.err &
 held=($!)
+died=""
+for _ in $(seq 600); do
+  sleep 1
+  read -r _ fds _ < <(sample) || { died="castellan (pid $cpid) died while the standing population opened"; break; }
+  [ "$fds" -ge $(( FD0 + STANDING * 95 / 100 )) ] && break
+  kill -0 "${held[0]}" 2>/dev/null || break
+  [ $(( ($(date +%s) - t0) % SAMPLE )) -eq 0 ] && record
+done
+log "standing population up after $(( $(date +%s) - t0 )) s ($(sample | cut -d' ' -f2) fds)"
+UP_AT=$(( $(date +%s) - t0 ))
+deadline=$(( $(date +%s) + SECONDS_TOTAL ))
 # OPC UA churn: rounds of connects closed again, then Reads over sessions closed after the round.
 (
   n=0
@@ -161,21 +181,18 @@ for l in $(seq 1 "$MQTT_LOOPS"); do
 done
 
 # ---- sampling -------------------------------------------------------------------------------------------
-echo "seconds,rss_kib,fds,threads,mqtt_connects,opcua_churn_rounds" >soak.csv
-t0=$(date +%s)
-died=""
-while [ "$(date +%s)" -lt "$deadline" ]; do
+while [ -z "$died" ] && [ "$(date +%s)" -lt "$deadline" ]; do
   sleep "$SAMPLE"
-  s=$(sample) || { died="castellan (pid $cpid) died at $(( $(date +%s) - t0 )) s"; break; }
-  mqtt=$(cat pub-*.log 2>/dev/null | grep -c ok)
-  rounds=$(ls churn-*.json 2>/dev/null | wc -l)
-  echo "$(( $(date +%s) - t0 )),${s// /,},$mqtt,$rounds" >>soak.csv
+  record || died="castellan (pid $cpid) died at $(( $(date +%s) - t0 )) s"
 done
 log "load over; stopping the clients"
-# The loops end by themselves at the deadline (a publish gives up after 10 s); the held clients
-# are stopped here.
-for p in "${held[@]}"; do kill "$p" 2>/dev/null; done
-for p in "${loops[@]}" "${held[@]}"; do wait "$p" 2>/dev/null; done
+# The loops end by themselves at the deadline (a publish gives up after 10 s), the standing
+# population 5 s later with its report; the subscribers are stopped here.
+for p in "${held[@]:1}"; do kill "$p" 2>/dev/null; done
+for p in "${loops[@]}" "${held[@]:1}"; do wait "$p" 2>/dev/null; done
+for _ in $(seq 60); do kill -0 "${held[0]}" 2>/dev/null || break; sleep 1; done
+kill "${held[0]}" 2>/dev/null
+wait "${held[0]}" 2>/dev/null
 sleep 10
 final=$(sample) || died=${died:-"castellan (pid $cpid) died after the load"}
 read -r RSS_END FD_END THREADS_END <<<"${final:-0 0 0}"
@@ -194,7 +211,7 @@ standing_errors=$(jq -r '.idle_read_errors // "?"' standing.json 2>/dev/null)
 registered=$("$C" --data-dir d device list --json 2>/dev/null | jq -r '.total // "?"')
 
 # Mean RSS and fds over the first and last quarter of the samples after the warm-up.
-read -r n_after rss_first rss_last fd_first fd_last < <(awk -F, -v w="$WARMUP" 'NR > 1 && $1 >= w { r[++n] = $2; f[n] = $3 }
+read -r n_after rss_first rss_last fd_first fd_last < <(awk -F, -v w="$(( UP_AT + WARMUP ))" 'NR > 1 && $1 >= w { r[++n] = $2; f[n] = $3 }
   END { q = int(n / 4); if (q < 1) { print n, 0, 0, 0, 0; exit }
         for (i = 1; i <= q; i++) { ra += r[i]; fa += f[i]; rb += r[n - q + i]; fb += f[n - q + i] }
         printf "%d %.0f %.0f %.1f %.1f\n", n, ra / q, rb / q, fa / q, fb / q }' soak.csv)
@@ -204,8 +221,8 @@ reasons=()
 if [ "${n_after:-0}" -lt 4 ]; then
   verdict=FAIL; reasons+=("too few samples after the warm-up ($n_after): run longer or sample more often")
 else
-  rss_allow=$(awk -v a="$rss_first" -v p="$RSS_TOL_PCT" -v m="$RSS_TOL_MIB" 'BEGIN { x = a * p / 100; y = m * 1024; printf "%.0f", x > y ? x : y }')
-  fd_allow=$(awk -v a="$fd_first" -v t="$FD_TOL" 'BEGIN { x = a / 10; printf "%.0f", x > t ? x : t }')
+  rss_allow=$(awk -v a="$rss_first" -v p="$RSS_TOL_PCT" -v m="$RSS_TOL_MIB" 'BEGIN { x = a * p / 100; y = m * 1024; printf "%.0f", (x > y ? x : y) }')
+  fd_allow=$(awk -v a="$fd_first" -v t="$FD_TOL" 'BEGIN { x = a / 10; printf "%.0f", (x > t ? x : t) }')
   awk -v a="$rss_first" -v b="$rss_last" -v d="$rss_allow" 'BEGIN { exit !(b - a > d) }' && { verdict=FAIL; reasons+=("RSS grew from $rss_first to $rss_last KiB (allowed +$rss_allow KiB)"); }
   awk -v a="$fd_first" -v b="$fd_last" -v d="$fd_allow" 'BEGIN { exit !(b - a > d) }' && { verdict=FAIL; reasons+=("fds grew from $fd_first to $fd_last (allowed +$fd_allow)"); }
 fi
@@ -218,7 +235,7 @@ fi
   echo
   echo "| | |"
   echo "|---|---|"
-  echo "| date | $STARTED, ${SECONDS_TOTAL} s of load (warm-up ${WARMUP} s), a sample every ${SAMPLE} s |"
+  echo "| date | $STARTED, ${SECONDS_TOTAL} s of load once the standing population was up (${UP_AT} s to open it; warm-up: the first ${WARMUP} s of load), a sample every ${SAMPLE} s |"
   echo "| machine | $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB, kernel $(uname -r) |"
   echo "| load average before / after | $LOAD_BEFORE / $LOAD_AFTER (the machine is shared with other work) |"
   echo "| OPC UA standing population | $STANDING sessions asked, $standing_opened opened and held, $standing_errors keep-alive Read errors |"
