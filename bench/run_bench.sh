@@ -288,7 +288,7 @@ set output "$OUT/latest.png"
 set multiplot layout 2,2 title "castellan benchmarks — $STARTED — $(nproc) cores, load $LOAD_BEFORE → $LOAD_AFTER"
 set logscale xy
 set grid
-set key top left
+set key below
 set format x "10^{%L}"
 set xlabel "registered certificates"
 set ylabel "µs"
@@ -318,5 +318,8 @@ set title "OPC UA server: throughput (higher is better)"
 plot for [c=2:$((ua_cols + 1))] "ua-rate.dat" u c:xtic(1) t columnheader(c)
 unset multiplot
 GNUPLOT
+# The raw measurements beside the report, for rechecking a number or redrawing the chart.
+mkdir -p "$OUT/raw"
+cp ua-*.json authz.json openssl-speed.txt registry-*.md registry-*.err registry-*.dat ua.dat "$OUT/raw/" 2>/dev/null
 log "done: load average $LOAD_BEFORE → $LOAD_AFTER"
 cat "$OUT/latest.md"
