@@ -183,6 +183,7 @@ done
 # ---- sampling -------------------------------------------------------------------------------------------
 while [ -z "$died" ] && [ "$(date +%s)" -lt "$deadline" ]; do
   sleep "$SAMPLE"
+  [ "$(date +%s)" -lt "$deadline" ] || break  # samples are taken under load only
   record || died="castellan (pid $cpid) died at $(( $(date +%s) - t0 )) s"
 done
 log "load over; stopping the clients"
