@@ -160,6 +160,7 @@ for s in $(seq 1 "$SUBSCRIBERS"); do
   mosquitto_sub -h localhost -p "$mqtt_port" --cafile server.pem --cert "dev$i.pem" --key "dev$i.key.pem" \
     -i "soak-$i" -t "soak/$s/#" -q 1 >/dev/null 2>>sub.err &
   held+=($!)
+  sleep 0.1  # 10 first connects a second: under the sign-up limit (15/s), so none is refused
 done
 for l in $(seq 1 "$MQTT_LOOPS"); do
   (
@@ -187,6 +188,8 @@ while [ -z "$died" ] && [ "$(date +%s)" -lt "$deadline" ]; do
   record || died="castellan (pid $cpid) died at $(( $(date +%s) - t0 )) s"
 done
 log "load over; stopping the clients"
+subscribers_left=0
+for p in "${held[@]:1}"; do kill -0 "$p" 2>/dev/null && subscribers_left=$((subscribers_left + 1)); done
 # The loops end by themselves at the deadline (a publish gives up after 10 s), the standing
 # population 5 s later with its report; the subscribers are stopped here.
 for p in "${held[@]:1}"; do kill "$p" 2>/dev/null; done
@@ -227,6 +230,7 @@ else
   awk -v a="$rss_first" -v b="$rss_last" -v d="$rss_allow" 'BEGIN { exit !(b - a > d) }' && { verdict=FAIL; reasons+=("RSS grew from $rss_first to $rss_last KiB (allowed +$rss_allow KiB)"); }
   awk -v a="$fd_first" -v b="$fd_last" -v d="$fd_allow" 'BEGIN { exit !(b - a > d) }' && { verdict=FAIL; reasons+=("fds grew from $fd_first to $fd_last (allowed +$fd_allow)"); }
 fi
+[ "$subscribers_left" -lt "$SUBSCRIBERS" ] && { verdict=FAIL; reasons+=("$(( SUBSCRIBERS - subscribers_left )) MQTT subscribers were dropped"); }
 [ -n "$final" ] && [ "$FD_END" -gt $(( FD0 + FD_TOL )) ] && { verdict=FAIL; reasons+=("$FD_END fds open once every client was gone, $FD0 before the load (allowed +$FD_TOL)"); }
 
 {
@@ -241,7 +245,7 @@ fi
   echo "| load average before / after | $LOAD_BEFORE / $LOAD_AFTER (the machine is shared with other work) |"
   echo "| OPC UA standing population | $STANDING sessions asked, $standing_opened opened and held, $standing_errors keep-alive Read errors |"
   echo "| OPC UA churn | $rounds rounds of $UA_CLIENTS clients: $churn_connects full connects closed again, $churn_reads Reads, $churn_errors errors |"
-  echo "| MQTT | $SUBSCRIBERS subscribers held, $MQTT_LOOPS publisher loops: $mqtt_ok connections admitted, $mqtt_refused refused; $registered devices registered |"
+  echo "| MQTT | $SUBSCRIBERS subscribers ($subscribers_left still connected at the end), $MQTT_LOOPS publisher loops: $mqtt_ok connections admitted, $mqtt_refused refused; $registered devices registered |"
   echo "| castellan before the load | RSS $RSS0 KiB, $FD0 fds, $THREADS0 threads |"
   echo "| after the warm-up, first → last quarter (means) | RSS $rss_first → $rss_last KiB (allowed +${rss_allow:-?} KiB), fds $fd_first → $fd_last (allowed +${fd_allow:-?}) |"
   echo "| 10 s after every client stopped | RSS $RSS_END KiB, $FD_END fds (allowed ≤ $(( FD0 + FD_TOL ))), $THREADS_END threads |"
