@@ -3,12 +3,13 @@
 #   make build  Release build; the binary is build/castellan
 #   make test   deps + build + every ctest suite (unit, sanitizers, fuzz smoke)
 #   make run    deps + build + init ./castellan-data when absent + serve
+#   make bench  benchmarks → bench/results/latest.md, latest.png;  make soak  bounded soak → soak.md
 SHELL := /bin/bash
 DATA_DIR ?= ./castellan-data
 CTEST_ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build build-asan build-fuzz test test-fast test-asan test-fuzz run bench clean
+.PHONY: deps build build-asan build-fuzz test test-fast test-asan test-fuzz run bench soak clean
 
 deps:
 	@tools/deps.sh
@@ -45,8 +46,16 @@ run: build
 	@if [ ! -f "$(DATA_DIR)/castellan.db" ]; then build/castellan init --data-dir "$(DATA_DIR)"; fi
 	@build/castellan serve --data-dir "$(DATA_DIR)"
 
+# Benchmarks side by side with node-opcua, the OpenSSL floor and PostgreSQL (~20 min; BENCH_QUICK=1
+# for a smoke run): bench/results/latest.md and latest.png. Not part of `make test`.
 bench: build
 	@build/bench/castellan_bench_trust
+	@bench/run_bench.sh
+
+# Bounded churn of OPC UA sessions and MQTT connections (SOAK_SECONDS, default 600); fails when
+# castellan's memory or file descriptors grow or it dies: bench/results/soak.md. Not in CI.
+soak: build
+	@bench/run_soak.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -14,6 +14,7 @@ APT_PACKAGES=(
   mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev curl netcat-openbsd jq
   nodejs npm ca-certificates
   chromium
+  gnuplot-nox
 )
 
 as_root() {

@@ -85,6 +85,8 @@ struct bench_options {
   std::string user;
   std::string password;
   int idle_sessions = 0;
+  // How long the idle sessions stay open; a soak holds a standing population this way.
+  double hold_seconds = 0.5;
   bool trust_client = true;
   // Phase 2's operation: "read" (Server_ServerStatus_CurrentTime) or "token" (implicit-use
   // RequestAccessToken on Objects/AuthorizationServices/<service>, Part 12 §9.6.5).
@@ -254,6 +256,7 @@ int run_bench(cli_context& ctx, const bench_options& b) {
   // Phase 3 (optional): idle sessions held open, for memory per session.
   long idle_rss_delta = 0;
   int idle_opened = 0;
+  long idle_read_errors = 0;
   if (b.idle_sessions > 0) {
     const auto before_idle = sample_process(b.server_pid);
     std::vector<std::unique_ptr<ua::ua_client>> idle;
@@ -266,7 +269,21 @@ int run_bench(cli_context& ctx, const bench_options& b) {
       idle.push_back(std::move(c));
       ++idle_opened;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Held sessions read CurrentTime every 10 s, well inside the 120 s session timeout, so a
+    // long hold keeps its population alive instead of watching it expire.
+    const auto hold_end = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(b.hold_seconds));
+    while (std::chrono::steady_clock::now() < hold_end) {
+      const auto next = std::min(hold_end, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+      std::this_thread::sleep_until(next);
+      if (next == hold_end) break;
+      for (auto& c : idle) {
+        if (auto read = c->read({current_time}); !read) {
+          ++idle_read_errors;
+          note_error(read.err());
+        }
+      }
+    }
     const auto after_idle = sample_process(b.server_pid);
     idle_rss_delta = after_idle.rss_kib - before_idle.rss_kib;
     for (auto& c : idle) c->disconnect();
@@ -300,6 +317,7 @@ int run_bench(cli_context& ctx, const bench_options& b) {
   if (b.idle_sessions > 0) {
     out["idle_sessions_opened"] = idle_opened;
     out["server_rss_kib_per_idle_session"] = idle_opened > 0 ? static_cast<double>(idle_rss_delta) / idle_opened : 0;
+    out["idle_read_errors"] = idle_read_errors;
   }
   if (first_error != status_code::Good) out["first_error"] = std::string(status_name(first_error)) + ": " + first_error_text;
   if (ctx.json()) {
@@ -368,6 +386,8 @@ void add_opcua_commands(CLI::App& app, command_fn& selected) {
     cmd->add_option("--idle-sessions", o->idle_sessions, "also open this many idle sessions and report memory per session");
     cmd->add_flag("--discover-each-connect", o->discover_each_connect,
                   "ask GetEndpoints before every connect (default: once, before the run, as clients keep endpoints)");
+    cmd->add_option("--hold-seconds", o->hold_seconds, "keep the idle sessions open this long (a Read every 10 s keeps them alive)")
+        ->check(CLI::Range(0.0, 86400.0));
     cmd->add_flag("!--no-trust", o->trust_client,
                   "do not add the bench's client certificate to this data directory's trusted list");
     cmd->callback([&selected, o] { selected = [o](cli_context& ctx) { return run_bench(ctx, *o); }; });
