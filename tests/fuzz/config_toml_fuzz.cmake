@@ -1,0 +1,1 @@
+castellan_add_fuzz_target(config_toml_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/config_toml_fuzz.cpp castellan_app)
