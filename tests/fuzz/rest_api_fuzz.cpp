@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const std::uint8_t credentials = data[0] % 4;
+  const unsigned credentials = data[0] % 4u;
   // The server's parser, fed from memory with the admin edge's header limit; the body limit
   // is lower than the server's 4 MiB to keep iterations fast.
   bhttp::request_parser<bhttp::string_body> parser;
