@@ -84,9 +84,9 @@ TEST(config, written_default_file_loads_back) {
   EXPECT_EQ(again->application_uri, c->application_uri);
 }
 
-// Found by config_toml_fuzz: the ApplicationUri (and a PostgreSQL location) were written between
-// quotes unescaped, so a quote in the value broke the file `castellan init` writes, and a
-// newline in it (from the environment) could add settings of its own.
+// The round trip config_toml_fuzz checks on every input: the ApplicationUri (and a PostgreSQL
+// location) used to be written between quotes unescaped, so a quote in the value broke the file
+// `castellan init` writes, and a newline in it (from the environment) could add settings.
 TEST(config, written_file_escapes_values_and_cannot_gain_settings) {
   testing::temp_dir dir;
   auto c = load_config(sources_for(dir, {{"CASTELLAN_SERVER_APPLICATION_URI", "urn:a\"b\\c\n[trust]\nmode = \"accept-any\"\n#"}}));
