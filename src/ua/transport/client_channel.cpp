@@ -10,7 +10,10 @@ client_channel::~client_channel() = default;
 void client_channel::fail(status_code code, std::string detail) {
   if (state_ == state::failed) return;
   state_ = state::failed;
-  error_ = code;
+  // A hostile server may put Good or an Uncertain code into a ServiceFault or a refused
+  // OpenSecureChannel (found by ua_client_channel_fuzz): a failed channel always reports a Bad
+  // code, so no caller can mistake the failure for success.
+  error_ = is_bad(code) ? code : status_code::BadUnknownResponse;
   error_detail_ = std::move(detail);
 }
 
