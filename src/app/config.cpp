@@ -6,6 +6,7 @@
 
 #include <toml++/toml.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -524,6 +525,23 @@ std::string url_without_password(const std::string& url) {
 
 }  // namespace
 
+std::string toml_quoted(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04X", c);
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out + "\"";
+}
+
 std::string default_config_toml(const config& c) {
   std::string out = "# castellan configuration. Environment variables CASTELLAN_<SECTION>_<KEY> and\n"
                     "# `--set section.key=value` override what is written here.\n";
@@ -536,17 +554,15 @@ std::string default_config_toml(const config& c) {
       section = sec;
     }
     out += "# " + std::string(k.description) + "\n";
-    std::string value;
     if (name == "server.application_uri") {
-      value = "\"" + c.application_uri + "\"";
-      out += name.substr(sec.size() + 1) + " = " + value + "\n";
+      out += name.substr(sec.size() + 1) + " = " + toml_quoted(c.application_uri) + "\n";
       continue;
     }
     if (name == "store.location" && store::is_postgresql_location(c.store)) {
       // A node initialised on PostgreSQL must not fall back to a local SQLite file when started
       // without --store; the password stays out of the file (~/.pgpass or PGPASSWORD).
       out += "# the password, if any, is not written here: use ~/.pgpass, PGPASSWORD or CASTELLAN_STORE_LOCATION\n";
-      out += "location = \"" + url_without_password(c.store) + "\"\n";
+      out += "location = " + toml_quoted(url_without_password(c.store)) + "\n";
       continue;
     }
     out += "# " + name.substr(sec.size() + 1) + " = (default: " + k.default_text + ")\n";

@@ -103,6 +103,10 @@ std::filesystem::path config_file_path(const config_sources& sources, bool* requ
 // The environment variable for a key: trust.mode → CASTELLAN_TRUST_MODE.
 std::string env_name(const std::string& key);
 
+// A TOML basic string: quotes, backslashes and control characters escaped, so a value can
+// never end the string early and add keys of its own.
+std::string toml_quoted(const std::string& s);
+
 // The commented TOML that `castellan init` writes.
 std::string default_config_toml(const config& c);
 // The configuration reference as a Markdown table (README and `castellan config keys`).

@@ -60,23 +60,6 @@ bool assigns(const std::string& trimmed, const std::string& name) {
   return rest.starts_with("=");
 }
 
-std::string toml_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04X", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
-}
-
 result<void> sync_directory(const fs::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return make_error(status_code::BadResourceUnavailable, dir.string() + ": cannot open to sync");
@@ -176,7 +159,7 @@ result<std::string> toml_value_for(const std::string& key, const std::string& ty
   };
   if (type == "string") {
     if (!value.is_string()) return wrong("a string");
-    return toml_string(value.get<std::string>());
+    return toml_quoted(value.get<std::string>());
   }
   if (type == "bool") {
     if (!value.is_boolean()) return wrong("a boolean");
@@ -194,7 +177,7 @@ result<std::string> toml_value_for(const std::string& key, const std::string& ty
       if (item.get<std::string>().find(',') != std::string::npos) {
         return make_error(status_code::BadInvalidArgument, key + ": list items may not contain ','");
       }
-      out += (out.size() > 1 ? ", " : "") + toml_string(item.get<std::string>());
+      out += (out.size() > 1 ? ", " : "") + toml_quoted(item.get<std::string>());
     }
     return out + "]";
   }

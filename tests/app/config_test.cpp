@@ -84,6 +84,21 @@ TEST(config, written_default_file_loads_back) {
   EXPECT_EQ(again->application_uri, c->application_uri);
 }
 
+// The round trip config_toml_fuzz checks on every input: the ApplicationUri (and a PostgreSQL
+// location) used to be written between quotes unescaped, so a quote in the value broke the file
+// `castellan init` writes, and a newline in it (from the environment) could add settings.
+TEST(config, written_file_escapes_values_and_cannot_gain_settings) {
+  testing::temp_dir dir;
+  auto c = load_config(sources_for(dir, {{"CASTELLAN_SERVER_APPLICATION_URI", "urn:a\"b\\c\n[trust]\nmode = \"accept-any\"\n#"}}));
+  ASSERT_TRUE(c.ok()) << c.err().message;
+  ASSERT_TRUE(write_file_atomic(dir / "castellan.toml", default_config_toml(*c)).ok());
+  auto again = load_config(sources_for(dir));
+  ASSERT_TRUE(again.ok()) << again.err().message;
+  EXPECT_EQ(again->application_uri, c->application_uri);
+  EXPECT_EQ(again->trust.mode, trust::validation_mode::trusted_list);
+  EXPECT_EQ(toml_quoted("a\"b\\c\x01"), "\"a\\\"b\\\\c\\u0001\"");
+}
+
 TEST(config, every_key_is_documented_with_its_environment_variable) {
   const auto md = config_reference_markdown();
   for (const auto& k : config_keys()) {

@@ -57,7 +57,8 @@ log_dest file $work/mosquitto.log
 log_type all
 persistence false
 CONF
-mosquitto -c mosquitto.conf &
+# Under tests/sanitizers/run_integration.sh the plugin is sanitized: the broker loads the runtime first.
+env ${CASTELLAN_TEST_PRELOAD:+LD_PRELOAD=$CASTELLAN_TEST_PRELOAD} mosquitto -c mosquitto.conf &
 pids+=($!)
 for _ in $(seq 50); do grep -q "castellan: admission by" mosquitto.log 2>/dev/null && nc -z 127.0.0.1 "$port" 2>/dev/null && break; sleep 0.1; done
 grep -q "castellan: admission by" mosquitto.log && ok || bad "mosquitto did not load the plugin"

@@ -10,7 +10,10 @@ client_channel::~client_channel() = default;
 void client_channel::fail(status_code code, std::string detail) {
   if (state_ == state::failed) return;
   state_ = state::failed;
-  error_ = code;
+  // A hostile server may put Good or an Uncertain code into a ServiceFault or a refused
+  // OpenSecureChannel (found by ua_client_channel_fuzz): a failed channel always reports a Bad
+  // code, so no caller can mistake the failure for success.
+  error_ = is_bad(code) ? code : status_code::BadUnknownResponse;
   error_detail_ = std::move(detail);
 }
 
@@ -112,6 +115,7 @@ void client_channel::on_open_response(byte_view chunk) {
   if (!prefix) return fail(prefix.code(), prefix.err().message);
   auto opened = open_asymmetric(*crypto_, chunk, *prefix);
   if (!opened) return fail(opened.code(), opened.err().message);
+  if (!check_sequence(opened->sequence.sequence_number)) return;
   binary_reader r(opened->body, config_.types);
   node_id type;
   decode(r, type);
@@ -140,6 +144,24 @@ void client_channel::on_open_response(byte_view chunk) {
   state_ = state::open;
 }
 
+// Part 6 §6.7.2.4: the server numbers every chunk it sends on the channel one more than the last
+// (wrapping below 1024 near the top), so a replayed or dropped chunk is caught even under valid
+// signatures.
+bool client_channel::check_sequence(std::uint32_t sequence_number) {
+  constexpr std::uint32_t wrap_threshold = 0xFFFFFFFFu - 1024;
+  if (last_received_sequence_) {
+    const auto last = *last_received_sequence_;
+    const bool next = sequence_number == last + 1;
+    const bool wrapped = last > wrap_threshold && sequence_number < 1024;
+    if (!next && !wrapped) {
+      fail(status_code::BadSequenceNumberInvalid, "sequence number " + std::to_string(sequence_number) + " after " + std::to_string(last));
+      return false;
+    }
+  }
+  last_received_sequence_ = sequence_number;
+  return true;
+}
+
 void client_channel::on_message(byte_view chunk) {
   auto prefix = parse_chunk_prefix(chunk);
   if (!prefix) return fail(prefix.code(), prefix.err().message);
@@ -148,6 +170,7 @@ void client_channel::on_message(byte_view chunk) {
   if (!t) return fail(status_code::BadSecureChannelTokenUnknown, "response under an unknown token");
   auto opened = open_symmetric(*crypto_, t->server_keys, config_.mode, chunk, *prefix);
   if (!opened) return fail(opened.code(), opened.err().message);
+  if (!check_sequence(opened->sequence.sequence_number)) return;
   const auto id = opened->sequence.request_id;
   if (prefix->header.chunk_type == 'A') {
     partial_request_id_.reset();

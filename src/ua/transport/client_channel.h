@@ -70,6 +70,7 @@ class client_channel {
   void send_open(bool renew);
   void on_open_response(byte_view chunk);
   void on_message(byte_view chunk);
+  bool check_sequence(std::uint32_t sequence_number);  // false: failed with BadSequenceNumberInvalid
 
   const client_channel_config& config_;
   state state_ = state::idle;
@@ -81,6 +82,7 @@ class client_channel {
   bytes client_nonce_;
   bool renewing_ = false;
   std::uint32_t next_sequence_ = 1;
+  std::optional<std::uint32_t> last_received_sequence_;  // of the server's chunks
   std::uint32_t next_request_id_ = 1;
   std::uint32_t open_request_id_ = 0;
   bytes input_;

@@ -171,6 +171,26 @@ TEST(Channel, AReplayedChunkIsRefused) {
   EXPECT_EQ(h.server->close_reason(), status_code::BadSequenceNumberInvalid);
 }
 
+// The client side of the same check: a signed response replayed by someone on the path is
+// refused, although its signature verifies.
+TEST(Channel, AReplayedResponseIsRefusedByTheClient) {
+  harness h(basic256sha256, security_mode::sign);
+  ASSERT_TRUE(h.open());
+  h.client->send_request(pattern(10));
+  h.server->receive(h.client->take_output());
+  auto request = h.server->next_request();
+  ASSERT_TRUE(request.has_value());
+  h.server->send_response(request->request_id, request->body);
+  const auto response = h.server->take_output();
+  h.client->receive(response);
+  EXPECT_TRUE(h.client->next_response().has_value());
+  EXPECT_FALSE(h.client->failed());
+  h.client->receive(response);
+  EXPECT_TRUE(h.client->failed());
+  EXPECT_EQ(h.client->error(), status_code::BadSequenceNumberInvalid);
+  EXPECT_FALSE(h.client->next_response().has_value());
+}
+
 TEST(Channel, RenewalKeepsTheOldTokenUntilTheNewOneIsUsed) {
   harness h(basic256sha256, security_mode::sign_and_encrypt);
   ASSERT_TRUE(h.open());

@@ -1,0 +1,1 @@
+castellan_add_fuzz_target(rest_api_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/rest_api_fuzz.cpp castellan_http)

@@ -1,0 +1,1 @@
+castellan_add_fuzz_target(ua_client_channel_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/ua_client_channel_fuzz.cpp castellan_ua_transport)
