@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "app/fd_limit.h"
 #include "app/push_management.h"
 #include "app/serve_authz.h"
 #include "pki/encoding.h"
@@ -209,6 +210,13 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   options.host = listen->first;
   options.port = listen->second;
   options.max_channels = s.max_channels;
+  // Every connection is a file descriptor; the usual soft limit (1024) would refuse accepts long
+  // before ua.max_channels, so take what the hard limit allows and say when that is too little.
+  const auto fds = raise_fd_limit();
+  if (fds.soft < static_cast<std::uint64_t>(s.max_channels) + 256) {
+    spdlog::warn("open-file limit {} is below ua.max_channels {} + 256: connections beyond it are refused at accept "
+                 "(raise LimitNOFILE / ulimit -n)", fds.soft, s.max_channels);
+  }
   // StatusCodes are a closed set, so counting by code keeps the series bounded.
   auto& metrics = events::metrics::global();
   metrics.describe("castellan_ua_connects_total", "counter",

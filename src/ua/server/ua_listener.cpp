@@ -165,12 +165,13 @@ class connection : public std::enable_shared_from_this<connection> {
 
 struct ua_listener::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io, const server_channel_config& cc, service_dispatcher& d, session_manager& s, listener_options o)
-      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io), ticker(io) {}
+      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io), ticker(io), accept_retry(io) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) {
+      if (ec) return self->pause_accepting(ec);
+      {
         if (self->open_count >= self->options.max_channels) {
           // Say why before closing, so the client does not retry blindly.
           auto refusal = std::make_shared<bytes>(
@@ -190,6 +191,18 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
           c->start();
         }
       }
+      self->accept();
+    });
+  }
+
+  // accept() failed — out of file descriptors (EMFILE/ENFILE) or memory. The connection stays in
+  // the kernel's backlog, so accepting again at once would fail again in a busy loop: wait a
+  // while (connections closing meanwhile free descriptors), and say so once per pause.
+  void pause_accepting(boost::system::error_code ec) {
+    spdlog::warn("opc.tcp accept failed ({}), {} connections open: not accepting for 1 s", ec.message(), open_count.load());
+    accept_retry.expires_after(std::chrono::seconds(1));
+    accept_retry.async_wait([self = shared_from_this()](boost::system::error_code wait_error) {
+      if (wait_error || !self->acceptor.is_open()) return;
       self->accept();
     });
   }
@@ -229,6 +242,7 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
   listener_options options;
   asio::steady_timer sweep;
   asio::steady_timer ticker;
+  asio::steady_timer accept_retry;
   std::uint64_t tick_generation = 0;
   std::atomic<std::size_t> open_count{0};
   std::uint32_t next_channel_id = 1;
@@ -272,6 +286,7 @@ void ua_listener::stop() {
   impl_->acceptor.close(ignored);
   impl_->sweep.cancel();
   impl_->ticker.cancel();
+  impl_->accept_retry.cancel();
   for (auto& w : impl_->connections) {
     if (auto c = w.lock()) c->shutdown();
   }
