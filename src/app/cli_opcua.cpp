@@ -308,7 +308,10 @@ int run_bench(cli_context& ctx, const bench_options& b) {
     });
     const double check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     on_each_loop([&](std::size_t w) {
-      for (auto& c : held[w]) c->disconnect();
+      for (auto& c : held[w]) {
+        (void)c->close_session();  // else the server keeps it for its timeout (an hour)
+        c->disconnect();
+      }
       held[w].clear();
     });
     idle_out["idle_sessions_opened"] = idle_opened;
