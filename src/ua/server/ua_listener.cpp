@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <utility>
 
 namespace castellan::ua {
 
@@ -49,6 +50,7 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   std::uint32_t channel_id() const { return channel_.channel_id(); }
+  void set_hooks(adopted_hooks hooks) { hooks_ = std::move(hooks); }
 
   // An administrator closes the channel: the client gets an Error message with the reason.
   void close(status_code reason, const std::string& why) {
@@ -84,6 +86,7 @@ class connection : public std::enable_shared_from_this<connection> {
     released_ = true;
     --open_count_;
     sessions_.channel_closed(channel_.channel_id());
+    if (hooks_.on_closed) std::exchange(hooks_.on_closed, nullptr)();
   }
 
  private:
@@ -104,6 +107,7 @@ class connection : public std::enable_shared_from_this<connection> {
       if (!self->opened_ && self->channel_.is_open()) {
         self->opened_ = true;
         if (self->options_.on_connect_result) self->options_.on_connect_result(status_code::Good);
+        if (self->hooks_.on_channel_opened) self->hooks_.on_channel_opened();
       }
       while (auto request = self->channel_.next_request()) {
         request_context context{self->channel_, self->remote_, self->replier(request->request_id)};
@@ -157,6 +161,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool opened_ = false;  // the secure channel opened once (counted as admitted)
   std::array<std::uint8_t, 8192> buffer_{};  // one read; chunks are assembled in the channel
   std::deque<bytes> pending_;
+  adopted_hooks hooks_;  // empty for accepted connections
   bool closed_ = false;
   bool released_ = false;
 };
@@ -310,6 +315,26 @@ std::vector<channel_snapshot> ua_listener::channels() const {
     }
   }
   return out;
+}
+
+void ua_listener::adopt(tcp::socket socket, adopted_hooks hooks) {
+  auto& self = *impl_;
+  if (!self.acceptor.is_open() || self.open_count >= self.options.max_channels) {
+    boost::system::error_code ignored;
+    const auto peer = socket.remote_endpoint(ignored);
+    spdlog::warn("opc.tcp reverse connection to {} dropped: {}", peer.address().to_string(),
+                 self.acceptor.is_open() ? "too many connections" : "the server is stopping");
+    socket.close(ignored);
+    if (hooks.on_closed) hooks.on_closed();
+    return;
+  }
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto c = std::make_shared<connection>(std::move(socket), self.channel_config, self.next_channel_id++, self.dispatcher,
+                                        self.sessions, self.options, self.open_count);
+  c->set_hooks(std::move(hooks));
+  self.connections.push_back(c);
+  c->start();
 }
 
 bool ua_listener::close_channel(std::uint32_t channel_id, status_code reason, const std::string& why) {
