@@ -14,6 +14,7 @@
 
 #include "app/authz_client.h"
 #include "app/cli_context.h"
+#include "app/fd_limit.h"
 #include "app/ua_client_options.h"
 #include "pki/builder.h"
 #include "ua/client/ua_client.h"
@@ -85,8 +86,9 @@ struct bench_options {
   std::string user;
   std::string password;
   int idle_sessions = 0;
-  // How long the idle sessions stay open; a soak holds a standing population this way.
-  double hold_seconds = 0.5;
+  // How long the idle sessions are held (each reads every 10 s meanwhile): a soak holds a
+  // standing population this way.
+  double hold_seconds = 5;
   bool trust_client = true;
   // Phase 2's operation: "read" (Server_ServerStatus_CurrentTime) or "token" (implicit-use
   // RequestAccessToken on Objects/AuthorizationServices/<service>, Part 12 §9.6.5).
@@ -111,9 +113,10 @@ result<ua::call_method_request> token_request(ua::ua_client& client, const bench
 }
 
 // One full connect: channel, session, activation.
-result<void> open_session(ua::ua_client& client, const ua::client_options& options, const bench_options& b) {
+result<void> open_session(ua::ua_client& client, const ua::client_options& options, const bench_options& b,
+                          double session_timeout_ms = 120'000) {
   if (auto c = client.connect(options); !c) return c;
-  if (auto s = client.create_session("bench", 120'000); !s) return s.err();
+  if (auto s = client.create_session("bench", session_timeout_ms); !s) return s.err();
   if (!b.user.empty()) return client.activate_user(b.user, b.password);
   return client.activate_anonymous();
 }
@@ -253,40 +256,115 @@ int run_bench(cli_context& ctx, const bench_options& b) {
     s->disconnect();
   }
 
-  // Phase 3 (optional): idle sessions held open, for memory per session.
+  // Phase 3 (optional): idle sessions, each on its own secure channel, held open. A few threads
+  // with one event loop each open them, so a session costs the bench one file descriptor (its
+  // socket); the endpoints are fetched once instead of over a discovery connection per session.
+  nlohmann::json idle_out;
   long idle_rss_delta = 0;
   int idle_opened = 0;
-  long idle_read_errors = 0;
+  std::atomic<long> idle_read_errors{0};
   if (b.idle_sessions > 0) {
-    const auto before_idle = sample_process(b.server_pid);
-    std::vector<std::unique_ptr<ua::ua_client>> idle;
-    for (int i = 0; i < b.idle_sessions; ++i) {
-      auto c = std::make_unique<ua::ua_client>();
-      if (auto opened = open_session(*c, options, b); !opened) {
-        note_error(opened.err());
-        break;
-      }
-      idle.push_back(std::move(c));
-      ++idle_opened;
+    const auto fds = raise_fd_limit();
+    if (fds.soft < static_cast<std::uint64_t>(b.idle_sessions) + 64) {
+      std::cerr << "warning: open-file limit " << fds.soft << " is below --idle-sessions + 64; raise ulimit -n\n";
     }
-    // Held sessions read CurrentTime every 10 s, well inside the 120 s session timeout, so a
-    // long hold keeps its population alive instead of watching it expire.
+    auto endpoints = ua::ua_client::get_endpoints(b.url, options.timeout);
+    if (!endpoints) return ctx.fail(endpoints.err());
+    ua::client_options idle_options = options;
+    idle_options.known_endpoints = std::move(*endpoints);
+    const auto workers = static_cast<std::size_t>(std::clamp(b.clients, 1, 4));
+    std::vector<std::unique_ptr<ua::client_io>> loops;  // declared before the clients: outlives them
+    for (std::size_t w = 0; w < workers; ++w) loops.push_back(std::make_unique<ua::client_io>());
+    std::vector<std::vector<std::unique_ptr<ua::ua_client>>> held(workers);
+    std::atomic<int> next{0};
+    std::atomic<bool> stop{false};
+    // One thread per loop; each client is only ever used by the thread of its loop.
+    auto on_each_loop = [&](const std::function<void(std::size_t)>& work) {
+      std::vector<std::thread> threads;
+      for (std::size_t w = 0; w < workers; ++w) threads.emplace_back([&work, w] { work(w); });
+      for (auto& t : threads) t.join();
+    };
+    const auto before_idle = sample_process(b.server_pid);
+    t0 = std::chrono::steady_clock::now();
+    // A channel's security token lasts ten minutes (renewed at 75 %), and a server closes the
+    // channel when it expires unused: when opening takes long (a slow server), the sessions
+    // already held read once a minute, which renews their tokens.
+    const auto refresh_every = std::chrono::seconds(60);
+    on_each_loop([&](std::size_t w) {
+      auto refreshed = std::chrono::steady_clock::now();
+      while (!stop && next.fetch_add(1) < b.idle_sessions) {
+        if (std::chrono::steady_clock::now() - refreshed > refresh_every) {
+          for (auto& c : held[w]) (void)c->read({current_time});
+          refreshed = std::chrono::steady_clock::now();
+        }
+        auto c = std::make_unique<ua::ua_client>(*loops[w]);
+        // The longest timeout the server grants: opening 10,000 takes a while on a busy machine.
+        if (auto opened = open_session(*c, idle_options, b, 3'600'000); !opened) {
+          note_error(opened.err());
+          stop = true;
+          break;
+        }
+        held[w].push_back(std::move(c));
+      }
+    });
+    const double open_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::size_t opened = 0;
+    for (const auto& h : held) opened += h.size();
+    idle_opened = static_cast<int>(opened);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto after_open = sample_process(b.server_pid);
+    idle_rss_delta = after_open.rss_kib - before_idle.rss_kib;
+    // Held: what the server spends on sessions that only read CurrentTime every 10 s — well
+    // inside the session timeout, and often enough to renew their channel tokens — so a long
+    // hold (a soak) keeps its population alive instead of watching it expire.
     const auto hold_end = std::chrono::steady_clock::now() +
                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(b.hold_seconds));
-    while (std::chrono::steady_clock::now() < hold_end) {
-      const auto next = std::min(hold_end, std::chrono::steady_clock::now() + std::chrono::seconds(10));
-      std::this_thread::sleep_until(next);
-      if (next == hold_end) break;
-      for (auto& c : idle) {
-        if (auto read = c->read({current_time}); !read) {
-          ++idle_read_errors;
-          note_error(read.err());
+    for (;;) {
+      const auto tick = std::min(hold_end, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+      std::this_thread::sleep_until(tick);
+      if (tick == hold_end) break;
+      on_each_loop([&](std::size_t w) {
+        for (auto& c : held[w]) {
+          if (auto read = c->read({current_time}); !read) {
+            ++idle_read_errors;
+            note_error(read.err());
+          }
+        }
+      });
+    }
+    const auto after_hold = sample_process(b.server_pid);
+    // Still held? Every session reads once; a session the server dropped fails here.
+    std::atomic<long> alive{0};
+    t0 = std::chrono::steady_clock::now();
+    on_each_loop([&](std::size_t w) {
+      for (auto& c : held[w]) {
+        if (c->read({current_time})) {
+          ++alive;
         }
       }
+    });
+    const double check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    on_each_loop([&](std::size_t w) {
+      for (auto& c : held[w]) {
+        (void)c->close_session();  // else the server keeps it for its timeout (an hour)
+        c->disconnect();
+      }
+      held[w].clear();
+    });
+    idle_out["idle_sessions_opened"] = idle_opened;
+    idle_out["idle_open_seconds"] = open_seconds;
+    idle_out["idle_sessions_per_second"] = open_seconds > 0 ? static_cast<double>(opened) / open_seconds : 0;
+    idle_out["idle_sessions_alive_after_hold"] = alive.load();
+    idle_out["idle_hold_seconds"] = b.hold_seconds;
+    idle_out["idle_check_reads_per_second"] = check_seconds > 0 ? static_cast<double>(alive.load()) / check_seconds : 0;
+    idle_out["client_open_files_limit"] = fds.soft;
+    if (after_hold.ok) {
+      idle_out["server_rss_kib_with_idle_sessions"] = after_open.rss_kib;
+      idle_out["server_cpu_ms_per_idle_open"] =
+          opened > 0 ? (after_open.cpu_seconds - before_idle.cpu_seconds) * 1000 / static_cast<double>(opened) : 0;
+      idle_out["server_cpu_percent_while_held"] =
+          b.hold_seconds > 0 ? (after_hold.cpu_seconds - after_open.cpu_seconds) * 100 / b.hold_seconds : 0;
     }
-    const auto after_idle = sample_process(b.server_pid);
-    idle_rss_delta = after_idle.rss_kib - before_idle.rss_kib;
-    for (auto& c : idle) c->disconnect();
   }
 
   nlohmann::json out;
@@ -315,9 +393,9 @@ int run_bench(cli_context& ctx, const bench_options& b) {
     out["server_rss_kib"] = after_reads.rss_kib;
   }
   if (b.idle_sessions > 0) {
-    out["idle_sessions_opened"] = idle_opened;
+    out.update(idle_out);
     out["server_rss_kib_per_idle_session"] = idle_opened > 0 ? static_cast<double>(idle_rss_delta) / idle_opened : 0;
-    out["idle_read_errors"] = idle_read_errors;
+    out["idle_read_errors"] = idle_read_errors.load();
   }
   if (first_error != status_code::Good) out["first_error"] = std::string(status_name(first_error)) + ": " + first_error_text;
   if (ctx.json()) {
@@ -383,11 +461,14 @@ void add_opcua_commands(CLI::App& app, command_fn& selected) {
         ->check(CLI::IsMember({"read", "token"}));
     cmd->add_option("--service", o->service, "AuthorizationService name for --operation token");
     cmd->add_option("--resource", o->resource, "ResourceId for --operation token (default: the server's ApplicationUri)");
-    cmd->add_option("--idle-sessions", o->idle_sessions, "also open this many idle sessions and report memory per session");
+    cmd->add_option("--idle-sessions", o->idle_sessions,
+                    "then hold this many idle sessions, each on its own secure channel, and report the server's memory per "
+                    "session, CPU per open and while held, and how many still answer after the hold")
+        ->check(CLI::Range(0, 1'000'000));
+    cmd->add_option("--hold-seconds", o->hold_seconds, "how long the idle sessions are held (each reads every 10 s meanwhile)")
+        ->check(CLI::Range(0.0, 86400.0));
     cmd->add_flag("--discover-each-connect", o->discover_each_connect,
                   "ask GetEndpoints before every connect (default: once, before the run, as clients keep endpoints)");
-    cmd->add_option("--hold-seconds", o->hold_seconds, "keep the idle sessions open this long (a Read every 10 s keeps them alive)")
-        ->check(CLI::Range(0.0, 86400.0));
     cmd->add_flag("!--no-trust", o->trust_client,
                   "do not add the bench's client certificate to this data directory's trusted list");
     cmd->callback([&selected, o] { selected = [o](cli_context& ctx) { return run_bench(ctx, *o); }; });

@@ -249,6 +249,29 @@ std::vector<config_key> build_keys() {
                     c.ua.registry_gate = *b;
                     return {};
                   }});
+  keys.push_back({"ua.reverse_connect", "list", "[]",
+                  "Reverse connect (Part 6 §7.1.3): opc.tcp://host:port of clients that listen for servers behind a firewall. "
+                  "castellan dials each, sends a ReverseHello, and serves the connection the client opens on it.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto items = split_list(v);
+                    for (const auto& url : items) {
+                      // host:port is checked in full when serving starts (ua::split_opc_tcp_url).
+                      if (!url.starts_with("opc.tcp://") || url.size() == std::string_view("opc.tcp://").size()) {
+                        return make_error(status_code::BadConfigurationError,
+                                          "ua.reverse_connect: '" + url + "' is not an opc.tcp://host:port URL");
+                      }
+                    }
+                    c.ua.reverse_connect = std::move(items);
+                    return {};
+                  }});
+  keys.push_back({"ua.reverse_connect_retry_ms", "integer", "1000",
+                  "First wait before dialling a reverse-connect client again when it is down; doubles up to 60 s.",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("ua.reverse_connect_retry_ms", v, 10, 60000);
+                    if (!n) return n.err();
+                    c.ua.reverse_connect_retry_ms = static_cast<std::uint32_t>(*n);
+                    return {};
+                  }});
   keys.push_back({"authz.enabled", "bool", "true",
                   "Serve the OPC UA AuthorizationService (Objects/AuthorizationServices) on the OPC UA endpoint.",
                   [](config& c, const std::string& v) -> result<void> {

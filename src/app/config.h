@@ -27,6 +27,9 @@ struct ua_settings {
   std::uint32_t max_sessions = 10'000;
   std::uint32_t max_channels = 10'000;
   bool registry_gate = false;  // OPC UA certificates must also pass the device registry
+  // Reverse connect (Part 6 §7.1.3): clients castellan dials out to, opc.tcp://host:port each.
+  std::vector<std::string> reverse_connect;
+  std::uint32_t reverse_connect_retry_ms = 1'000;  // first retry; doubles up to a minute
 };
 
 // The authorization service (authz.* keys, OPC UA Part 12 §9).

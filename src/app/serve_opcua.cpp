@@ -5,12 +5,14 @@
 #include <memory>
 #include <mutex>
 
+#include "app/fd_limit.h"
 #include "app/push_management.h"
 #include "app/serve_authz.h"
 #include "pki/encoding.h"
 #include "app/serve_opcua_events.h"
 #include "events/metrics.h"
 #include "ua/server/address_space.h"
+#include "ua/server/reverse_connector.h"
 #include "ua/server/ua_listener.h"
 #include "ua/types/generated.h"
 
@@ -69,6 +71,7 @@ struct opcua_edge::parts {
   std::unique_ptr<push_management> push;
   std::unique_ptr<ua::service_dispatcher> dispatcher;
   std::unique_ptr<ua::ua_listener> listener;
+  std::unique_ptr<ua::reverse_connector> reverse;  // null without ua.reverse_connect
   std::unique_ptr<audit_log_events> audit_events;
 };
 
@@ -77,6 +80,7 @@ opcua_edge::~opcua_edge() { stop(); }
 
 void opcua_edge::stop() {
   if (parts_ && parts_->audit_events) parts_->audit_events->stop();
+  if (parts_ && parts_->reverse) parts_->reverse->stop();  // before the listener it hands sockets to
   if (parts_ && parts_->listener) parts_->listener->stop();
 }
 
@@ -209,6 +213,13 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   options.host = listen->first;
   options.port = listen->second;
   options.max_channels = s.max_channels;
+  // Every connection is a file descriptor; the usual soft limit (1024) would refuse accepts long
+  // before ua.max_channels, so take what the hard limit allows and say when that is too little.
+  const auto fds = raise_fd_limit();
+  if (fds.soft < static_cast<std::uint64_t>(s.max_channels) + 256) {
+    spdlog::warn("open-file limit {} is below ua.max_channels {} + 256: connections beyond it are refused at accept "
+                 "(raise LimitNOFILE / ulimit -n)", fds.soft, s.max_channels);
+  }
   // StatusCodes are a closed set, so counting by code keeps the series bounded.
   auto& metrics = events::metrics::global();
   metrics.describe("castellan_ua_connects_total", "counter",
@@ -218,6 +229,16 @@ result<std::unique_ptr<opcua_edge>> opcua_edge::start(boost::asio::io_context& i
   };
   p->listener = std::make_unique<ua::ua_listener>(io, p->channel, *p->dispatcher, *p->sessions, options);
   if (auto started = p->listener->start(); !started) return started.err();
+  if (!c.ua.reverse_connect.empty()) {
+    ua::reverse_connect_options reverse;
+    reverse.client_urls = c.ua.reverse_connect;
+    reverse.server_uri = s.application_uri;
+    reverse.endpoint_url = s.endpoint_url;
+    reverse.retry = std::chrono::milliseconds(c.ua.reverse_connect_retry_ms);
+    reverse.max_retry = std::max(reverse.retry, std::chrono::milliseconds(60'000));
+    p->reverse = std::make_unique<ua::reverse_connector>(io, *p->listener, std::move(reverse));
+    if (auto started = p->reverse->start(); !started) return started.err();
+  }
   if (audit_log) {
     auto* dispatcher = p->dispatcher.get();
     const auto gds = p->nodes->find_namespace(ua::gds_namespace_uri).value_or(2);

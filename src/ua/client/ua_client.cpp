@@ -2,17 +2,29 @@
 
 #include <boost/asio.hpp>
 
-#include <array>
 
 namespace castellan::ua {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-struct ua_client::io {
+struct client_io::state {
   asio::io_context context;
-  tcp::socket socket{context};
-  std::array<std::uint8_t, 65536> buffer{};
+  std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(65536);
+};
+
+client_io::client_io() : state_(std::make_unique<state>()) {}
+client_io::~client_io() = default;
+
+struct ua_client::io {
+  explicit io(client_io& shared) : loop(shared), context(shared.state_->context), buffer(shared.state_->buffer), socket(context) {}
+  explicit io(std::unique_ptr<client_io> own)
+      : owned(std::move(own)), loop(*owned), context(owned->state_->context), buffer(owned->state_->buffer), socket(context) {}
+  std::unique_ptr<client_io> owned;  // null on a shared loop
+  client_io& loop;
+  asio::io_context& context;
+  std::vector<std::uint8_t>& buffer;
+  tcp::socket socket;
 };
 
 namespace {
@@ -29,7 +41,8 @@ result<std::pair<std::string, std::string>> parse_url(const std::string& url) {
 
 }  // namespace
 
-ua_client::ua_client() : io_(std::make_unique<io>()) {}
+ua_client::ua_client() : io_(std::make_unique<io>(std::make_unique<client_io>())) {}
+ua_client::ua_client(client_io& shared) : io_(std::make_unique<io>(shared)) {}
 ua_client::~ua_client() { disconnect(); }
 
 result<void> ua_client::pump_until(const std::function<bool()>& done) {
@@ -103,13 +116,12 @@ result<std::vector<endpoint_description>> ua_client::get_endpoints(const std::st
 
 result<void> ua_client::connect(const client_options& options) {
   options_ = options;
+  endpoints_ = std::move(options_.known_endpoints);
   if (options.policy_uri != policy_none_uri) {
-    if (options.known_endpoints.empty()) {
+    if (endpoints_.empty()) {
       auto eps = get_endpoints(options.url, options.timeout);
       if (!eps) return eps.err();
       endpoints_ = std::move(*eps);
-    } else {
-      endpoints_ = options.known_endpoints;
     }
     const auto* chosen = chosen_endpoint();
     if (!chosen) return make_error(status_code::BadSecurityPolicyRejected, "the server offers no endpoint with " + options.policy_uri);

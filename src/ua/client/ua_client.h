@@ -23,14 +23,32 @@ struct client_options {
   std::string application_uri = "urn:castellan:client";
   std::chrono::milliseconds timeout{10'000};
   transport_limits limits;
-  // The server's endpoints from an earlier GetEndpoints, as clients keep them between
-  // connections; empty: connect() asks the server first.
+  // The server's endpoints when already known (from an earlier GetEndpoints): connect() then
+  // skips its discovery connection. Clients opening many sessions fetch them once.
   std::vector<endpoint_description> known_endpoints;
+};
+
+// One event loop and read buffer shared by many blocking clients on one thread. A client with its
+// own loop costs four file descriptors (epoll, eventfd, timerfd, socket) and a 64 KiB buffer; on a
+// shared loop it costs its socket. Only one client may be waiting at a time (they are blocking),
+// and the client_io must outlive its clients.
+class client_io {
+ public:
+  client_io();
+  ~client_io();
+  client_io(const client_io&) = delete;
+  client_io& operator=(const client_io&) = delete;
+
+ private:
+  friend class ua_client;
+  struct state;
+  std::unique_ptr<state> state_;
 };
 
 class ua_client {
  public:
-  ua_client();
+  ua_client();  // with its own event loop
+  explicit ua_client(client_io& shared);
   ~ua_client();
   ua_client(const ua_client&) = delete;
   ua_client& operator=(const ua_client&) = delete;

@@ -531,7 +531,7 @@ struct service_dispatcher::impl {
     out_outcome = status_code::Good;
     s.identity = std::move(*identity);
     s.activated = true;
-    s.channel_id = context.channel.channel_id();
+    sessions.bind_channel(*found, context.channel.channel_id());
     s.security_mode = to_wire(context.channel.mode());
     s.server_nonce = random_bytes(session_nonce_length);
     subscriptions->session_activated(context_of(s));

@@ -24,6 +24,7 @@ result<std::shared_ptr<session>> session_manager::create(session s, date_time no
   s.last_activity = now;
   auto shared = std::make_shared<session>(std::move(s));
   sessions_[shared->authentication_token] = shared;
+  if (shared->channel_id != 0) by_channel_[shared->channel_id].push_back(shared);
   return shared;
 }
 
@@ -93,9 +94,19 @@ void session_manager::notify_closed(const std::vector<std::shared_ptr<session>>&
 
 void session_manager::channel_closed(std::uint32_t channel_id) {
   std::lock_guard lock(mutex_);
-  for (auto& [k, s] : sessions_) {
-    if (s->channel_id == channel_id) s->channel_id = 0;
+  const auto it = by_channel_.find(channel_id);
+  if (it == by_channel_.end()) return;
+  for (const auto& w : it->second) {
+    if (auto s = w.lock(); s && s->channel_id == channel_id) s->channel_id = 0;
   }
+  by_channel_.erase(it);
+}
+
+void session_manager::bind_channel(const std::shared_ptr<session>& s, std::uint32_t channel_id) {
+  std::lock_guard lock(mutex_);
+  if (s->channel_id == channel_id) return;
+  s->channel_id = channel_id;
+  if (channel_id != 0) by_channel_[channel_id].push_back(s);
 }
 
 std::size_t session_manager::size() const {

@@ -59,6 +59,8 @@ class session_manager {
   // The sessions bound to a channel lose it when the channel closes (they may be reactivated
   // on another one until they time out).
   void channel_closed(std::uint32_t channel_id);
+  // Moves a session to the channel that activated it (keeps the by-channel index right).
+  void bind_channel(const std::shared_ptr<session>& s, std::uint32_t channel_id);
   std::size_t size() const;
   std::vector<session> list() const;
   // Called (outside the manager's lock) for every session that close() or expire() removes,
@@ -74,6 +76,10 @@ class session_manager {
   mutable std::mutex mutex_;
   std::unordered_map<node_id, std::shared_ptr<session>, node_id_hash> sessions_;
   std::vector<std::function<void(const session&)>> close_listeners_;
+  // The sessions each channel was bound to, so a closing channel touches its own sessions and
+  // not all of them (10,000 channels closing would otherwise walk 10,000 sessions each). Entries
+  // may be stale (session moved or closed): channel_closed() checks before it unbinds.
+  std::unordered_map<std::uint32_t, std::vector<std::weak_ptr<session>>> by_channel_;
 };
 
 }  // namespace castellan::ua

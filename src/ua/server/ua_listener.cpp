@@ -1,5 +1,8 @@
 #include "ua/server/ua_listener.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
 
@@ -7,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <utility>
 
 namespace castellan::ua {
 
@@ -49,6 +53,7 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   std::uint32_t channel_id() const { return channel_.channel_id(); }
+  void set_hooks(adopted_hooks hooks) { hooks_ = std::move(hooks); }
 
   // An administrator closes the channel: the client gets an Error message with the reason.
   void close(status_code reason, const std::string& why) {
@@ -84,6 +89,7 @@ class connection : public std::enable_shared_from_this<connection> {
     released_ = true;
     --open_count_;
     sessions_.channel_closed(channel_.channel_id());
+    if (hooks_.on_closed) std::exchange(hooks_.on_closed, nullptr)();
   }
 
  private:
@@ -104,6 +110,7 @@ class connection : public std::enable_shared_from_this<connection> {
       if (!self->opened_ && self->channel_.is_open()) {
         self->opened_ = true;
         if (self->options_.on_connect_result) self->options_.on_connect_result(status_code::Good);
+        if (self->hooks_.on_channel_opened) self->hooks_.on_channel_opened();
       }
       while (auto request = self->channel_.next_request()) {
         request_context context{self->channel_, self->remote_, self->replier(request->request_id)};
@@ -157,6 +164,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool opened_ = false;  // the secure channel opened once (counted as admitted)
   std::array<std::uint8_t, 8192> buffer_{};  // one read; chunks are assembled in the channel
   std::deque<bytes> pending_;
+  adopted_hooks hooks_;  // empty for accepted connections
   bool closed_ = false;
   bool released_ = false;
 };
@@ -165,12 +173,13 @@ class connection : public std::enable_shared_from_this<connection> {
 
 struct ua_listener::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io, const server_channel_config& cc, service_dispatcher& d, session_manager& s, listener_options o)
-      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io), ticker(io) {}
+      : acceptor(io), channel_config(cc), dispatcher(d), sessions(s), options(std::move(o)), sweep(io), ticker(io), accept_retry(io) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) {
+      if (ec) return self->accept_failed(ec);
+      {
         if (self->open_count >= self->options.max_channels) {
           // Say why before closing, so the client does not retry blindly.
           auto refusal = std::make_shared<bytes>(
@@ -190,6 +199,69 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
           c->start();
         }
       }
+      self->accept();
+    });
+  }
+
+  // accept() failed. Out of file descriptors (EMFILE/ENFILE), the connection stays in the
+  // kernel's backlog and accepting again at once would fail again in a busy loop. The descriptor
+  // kept in reserve lets the client hear why: free it, accept, send an Error
+  // (BadTcpNotEnoughResources), close, take the reserve back. Without it (or on other errors):
+  // wait a second (connections closing meanwhile free descriptors), and say so.
+  void accept_failed(boost::system::error_code ec) {
+    const bool out_of_descriptors =
+        ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system;
+    if (!out_of_descriptors) return pause_accepting(ec);
+    switch (refuse_with_reserve()) {
+      case reserve_outcome::refused:
+        return accept();  // the next one in the backlog, if any
+      case reserve_outcome::nothing_pending:
+        // Linux fails accept() with EMFILE before it looks at the backlog, so an accept with no
+        // client waiting fails too: wait until one is, rather than spinning.
+        return acceptor.async_wait(tcp::acceptor::wait_read, [self = shared_from_this()](boost::system::error_code wait_error) {
+          if (wait_error || !self->acceptor.is_open()) return;
+          self->accept();
+        });
+      case reserve_outcome::no_reserve:
+        return pause_accepting(ec);
+    }
+  }
+
+  enum class reserve_outcome { refused, nothing_pending, no_reserve };
+  reserve_outcome refuse_with_reserve() {
+    if (reserve_fd < 0) return reserve_outcome::no_reserve;
+    ::close(reserve_fd);
+    reserve_fd = -1;
+    boost::system::error_code ec;
+    acceptor.non_blocking(true, ec);
+    tcp::socket refused(acceptor.get_executor());
+    bool refused_one = false;
+    if (!ec) acceptor.accept(refused, ec);  // would_block: no client was waiting after all
+    if (!ec) {
+      refused_one = true;
+      ++refused_for_descriptors;
+      // One line per 1,000 refusals: a flood must not turn into a flood of log lines.
+      if (refused_for_descriptors % 1000 == 1) {
+        spdlog::warn("opc.tcp out of file descriptors with {} connections open: refusing connections with "
+                     "BadTcpNotEnoughResources ({} so far; raise the open-file limit or lower ua.max_channels)",
+                     open_count.load(), refused_for_descriptors);
+      }
+      if (options.on_connect_result) options.on_connect_result(status_code::BadTcpNotEnoughResources);
+      const auto refusal = encode_message(error_message{status_code::BadTcpNotEnoughResources, "out of file descriptors"});
+      refused.non_blocking(true, ec);
+      asio::write(refused, asio::buffer(refusal), ec);  // a few bytes into an empty send buffer
+      refused.close(ec);
+    }
+    reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (reserve_fd < 0) return reserve_outcome::no_reserve;
+    return refused_one ? reserve_outcome::refused : reserve_outcome::nothing_pending;
+  }
+
+  void pause_accepting(boost::system::error_code ec) {
+    spdlog::warn("opc.tcp accept failed ({}), {} connections open: not accepting for 1 s", ec.message(), open_count.load());
+    accept_retry.expires_after(std::chrono::seconds(1));
+    accept_retry.async_wait([self = shared_from_this()](boost::system::error_code wait_error) {
+      if (wait_error || !self->acceptor.is_open()) return;
       self->accept();
     });
   }
@@ -229,6 +301,9 @@ struct ua_listener::impl : std::enable_shared_from_this<impl> {
   listener_options options;
   asio::steady_timer sweep;
   asio::steady_timer ticker;
+  asio::steady_timer accept_retry;
+  int reserve_fd = -1;  // a descriptor held back to refuse clients with when out of them
+  std::uint64_t refused_for_descriptors = 0;
   std::uint64_t tick_generation = 0;
   std::atomic<std::size_t> open_count{0};
   std::uint32_t next_channel_id = 1;
@@ -257,6 +332,7 @@ result<void> ua_listener::start() {
   }
   // Channel ids differ across restarts so a client cannot mistake an old channel for a new one.
   impl_->next_channel_id = static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count() & 0xFFFFFF) + 1;
+  if (impl_->reserve_fd < 0) impl_->reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   impl_->accept();
   impl_->schedule_sweep();
   // The dispatcher calls this from request handlers, on the socket loop's thread.
@@ -272,6 +348,8 @@ void ua_listener::stop() {
   impl_->acceptor.close(ignored);
   impl_->sweep.cancel();
   impl_->ticker.cancel();
+  impl_->accept_retry.cancel();
+  if (impl_->reserve_fd >= 0) ::close(std::exchange(impl_->reserve_fd, -1));
   for (auto& w : impl_->connections) {
     if (auto c = w.lock()) c->shutdown();
   }
@@ -295,6 +373,26 @@ std::vector<channel_snapshot> ua_listener::channels() const {
     }
   }
   return out;
+}
+
+void ua_listener::adopt(tcp::socket socket, adopted_hooks hooks) {
+  auto& self = *impl_;
+  if (!self.acceptor.is_open() || self.open_count >= self.options.max_channels) {
+    boost::system::error_code ignored;
+    const auto peer = socket.remote_endpoint(ignored);
+    spdlog::warn("opc.tcp reverse connection to {} dropped: {}", peer.address().to_string(),
+                 self.acceptor.is_open() ? "too many connections" : "the server is stopping");
+    socket.close(ignored);
+    if (hooks.on_closed) hooks.on_closed();
+    return;
+  }
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto c = std::make_shared<connection>(std::move(socket), self.channel_config, self.next_channel_id++, self.dispatcher,
+                                        self.sessions, self.options, self.open_count);
+  c->set_hooks(std::move(hooks));
+  self.connections.push_back(c);
+  c->start();
 }
 
 bool ua_listener::close_channel(std::uint32_t channel_id, status_code reason, const std::string& why) {

@@ -4,6 +4,7 @@
 // and timers the sans-I/O core cannot (Hello deadline, idle channels, max channels).
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,6 +36,12 @@ struct channel_snapshot {
   date_time accepted;
 };
 
+// What a connection castellan opened itself (reverse connect, Part 6 §7.1.3) reports back.
+struct adopted_hooks {
+  std::function<void()> on_channel_opened;  // the client sent Hello and opened a secure channel on it
+  std::function<void()> on_closed;          // it ended, used or not
+};
+
 class ua_listener {
  public:
   ua_listener(boost::asio::io_context& io, const server_channel_config& channel_config, service_dispatcher& dispatcher,
@@ -48,6 +55,10 @@ class ua_listener {
   std::vector<channel_snapshot> channels() const;
   // Sends an OPC UA Error message with `reason` and closes; false when no such channel.
   bool close_channel(std::uint32_t channel_id, status_code reason, const std::string& why);
+  // Serves a connection castellan opened (its ReverseHello already sent) like an accepted one:
+  // the same Hello deadline, limits and counting. Beyond max_channels it is closed at once (and
+  // on_closed called). Call on the I/O thread.
+  void adopt(boost::asio::ip::tcp::socket socket, adopted_hooks hooks);
 
  private:
   struct impl;
