@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pki/certificate_cache.h"
 #include "ua/types/generated.h"
 
 namespace castellan::ua {
@@ -27,7 +28,7 @@ result<std::vector<pki::certificate>> parse_chain(byte_view der) {
       header += n;
     }
     if (length > der.size() - at - header) return make_error(status_code::BadCertificateInvalid, "sender certificate is truncated");
-    auto cert = pki::certificate::from_der(der.subspan(at, header + length));
+    auto cert = pki::certificate_cache::peers().parse(der.subspan(at, header + length));
     if (!cert) return make_error(status_code::BadCertificateInvalid, cert.err().message);
     chain.push_back(std::move(*cert));
     at += header + length;
