@@ -373,6 +373,7 @@ result<bytes> asymmetric_sign(const policy& p, const pki::private_key& own_key, 
       !set_signature_padding(pctx, p.asym_signature)) {
     return openssl_failed("cannot start the RSA signature");
   }
+  EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);  // single use: OpenSSL need not copy it to finish
   bytes out(*size);
   std::size_t written = out.size();
   if (EVP_DigestSign(ctx.get(), out.data(), &written, data.data(), data.size()) != 1) {
@@ -397,6 +398,7 @@ result<void> asymmetric_verify(const policy& p, const pki::certificate& signer, 
       !set_signature_padding(pctx, p.asym_signature)) {
     return openssl_failed("cannot start the RSA verification");
   }
+  EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
   if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(), data.size()) != 1) {
     return checks_failed("the signature does not verify with certificate " + signer.thumbprint());
   }
