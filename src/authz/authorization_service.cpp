@@ -41,10 +41,10 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
 
 std::int64_t unix_seconds(sys_time t) { return t.time_since_epoch().count(); }
 
-// The token's subject: the user, or the application when nobody logged in.
 // RFC 8705 §3.1: {"x5t#S256": …}.
 std::string binding_json(const certificate_binding& b) { return json_object_writer().add("x5t#S256", b.x5t_s256).finish(); }
 
+// The token's subject: the user, or the application when nobody logged in.
 std::string subject_of(const identity_facts& f) {
   return f.user_kind == kind::anonymous ? f.application_uri : f.user;
 }

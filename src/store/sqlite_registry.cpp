@@ -116,33 +116,23 @@ result<std::optional<device_record>> registry_tx::find_device(const std::string&
                             read_device);
 }
 
-result<statement*> registry_tx::prepared(std::optional<statement>& slot, const std::string& sql) {
-  if (!slot) {
-    auto s = statement::prepare(db_, sql);
-    if (!s) return std::move(s).err();
-    slot.emplace(std::move(*s));
-  }
-  return &*slot;
-}
-
 result<std::optional<device_record>> registry_tx::find_live_device_by_client_id(const std::string& client_id) {
-  auto s = prepared(live_by_client_id_, std::string("SELECT ") + k_device_columns +
-                                            " FROM registry_devices WHERE effective_client_id = ? AND status <> 'revoked'");
+  static const std::string sql =
+      std::string("SELECT ") + k_device_columns + " FROM registry_devices WHERE effective_client_id = ? AND status <> 'revoked'";
+  auto s = statements_.get(sql);
   if (!s) return std::move(s).err();
-  (*s)->bind(1, client_id);
-  auto row = (*s)->step();
-  std::optional<device_record> found;
-  if (row && *row) found = read_device(**s);
-  (*s)->reset();
+  s->bind(1, client_id);
+  auto row = s->step();
   if (!row) return std::move(row).err();
-  return found;
+  if (!*row) return std::optional<device_record>{};
+  return std::optional<device_record>{read_device(*s)};
 }
 
 result<bool> registry_tx::insert_device(const device_record& d) {
-  auto prepared_insert = prepared(insert_device_, std::string("INSERT INTO registry_devices (") + k_device_columns +
-                                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING");
-  if (!prepared_insert) return std::move(prepared_insert).err();
-  statement* s = *prepared_insert;
+  static const std::string sql = std::string("INSERT INTO registry_devices (") + k_device_columns +
+                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING";
+  auto s = statements_.get(sql);
+  if (!s) return std::move(s).err();
   s->bind(1, d.id)
       .bind(2, d.sha256)
       .bind(3, d.ca_id)
@@ -159,9 +149,7 @@ result<bool> registry_tx::insert_device(const device_record& d) {
       .bind(14, epoch(d.not_after))
       .bind(15, epoch(d.registered_at))
       .bind(16, epoch(d.status_changed_at));
-  auto r = s->run();
-  s->reset();
-  if (!r) return std::move(r).err();
+  if (auto r = s->run(); !r) return std::move(r).err();
   return sqlite3_changes(db_) > 0;
 }
 
@@ -224,12 +212,12 @@ result<std::vector<ca_record>> registry_reads::list_cas() {
 
 result<std::optional<ca_record>> registry_reads::find_ca(const std::string& id) {
   std::lock_guard lock(mutex_);
-  return registry_tx(db_).find_ca(id);
+  return registry_tx(db_, statements_).find_ca(id);
 }
 
 result<std::optional<device_record>> registry_reads::find_device(const std::string& id) {
   std::lock_guard lock(mutex_);
-  return registry_tx(db_).find_device(id);
+  return registry_tx(db_, statements_).find_device(id);
 }
 
 result<device_page> registry_reads::search_devices(const device_filter& f, sys_time now) {
@@ -353,17 +341,14 @@ result<std::vector<device_client>> registry_reads::device_clients(const std::str
 
 result<std::uint64_t> registry_reads::registry_revision() {
   std::lock_guard lock(mutex_);
-  if (!revision_query_) {
-    auto s = statement::prepare(db_, "SELECT coalesce(max(revision), 0) FROM registry_changes");
-    if (!s) return std::move(s).err();
-    revision_query_.emplace(std::move(*s));
-  }
-  auto row = revision_query_->step();
-  const auto revision = row ? static_cast<std::uint64_t>(revision_query_->column_int(0)) : 0u;
-  // Reset at once: a statement left open would hold its read snapshot (and stop checkpoints).
-  revision_query_->reset();
+  // The borrowed statement is reset when it goes out of scope here: one left open would hold
+  // its read snapshot (and stop checkpoints).
+  static const std::string sql = "SELECT coalesce(max(revision), 0) FROM registry_changes";
+  auto s = statements_.get(sql);
+  if (!s) return std::move(s).err();
+  auto row = s->step();
   if (!row) return std::move(row).err();
-  return revision;
+  return static_cast<std::uint64_t>(s->column_int(0));
 }
 
 result<registry_change_set> registry_reads::changes_since(std::uint64_t revision) {

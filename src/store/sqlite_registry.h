@@ -11,7 +11,8 @@ namespace castellan::store::sqlite {
 
 class registry_tx final : public registry_transaction {
  public:
-  explicit registry_tx(sqlite3* db) : db_(db) {}
+  // `statements`: the writer connection's cache, used under its lock like `db`.
+  registry_tx(sqlite3* db, statement_cache& statements) : db_(db), statements_(statements) {}
   result<std::optional<ca_record>> find_ca(const std::string& id) override;
   result<std::vector<ca_record>> list_cas() override;
   result<void> put_ca(const ca_record& ca) override;
@@ -27,18 +28,15 @@ class registry_tx final : public registry_transaction {
   result<bool> take_registration_code(const std::string& code, sys_time now) override;
 
  private:
-  // A group commit runs the same statements once per row of its batch: each is prepared once
-  // per transaction (this object lives as long as one) and reset after every use.
-  result<statement*> prepared(std::optional<statement>& slot, const std::string& sql);
-
   sqlite3* db_;  // borrowed from sqlite_store
-  std::optional<statement> live_by_client_id_;
-  std::optional<statement> insert_device_;
+  // A group commit runs the same statements once per row of its batch: they stay prepared.
+  statement_cache& statements_;
 };
 
 class registry_reads final : public registry_reader {
  public:
-  registry_reads(sqlite3* db, std::mutex& mutex) : db_(db), mutex_(mutex) {}
+  registry_reads(sqlite3* db, std::mutex& mutex, statement_cache& statements)
+      : db_(db), mutex_(mutex), statements_(statements) {}
   result<std::vector<ca_record>> list_cas() override;
   result<std::optional<ca_record>> find_ca(const std::string& id) override;
   result<std::optional<device_record>> find_device(const std::string& id) override;
@@ -50,8 +48,8 @@ class registry_reads final : public registry_reader {
  private:
   sqlite3* db_;        // borrowed from sqlite_store
   std::mutex& mutex_;  // sqlite_store's: one connection, one user at a time
-  // Every admission polls the revision: prepared once (under mutex_) rather than per call.
-  std::optional<statement> revision_query_;
+  // Every admission polls the revision: its statement stays prepared (used under mutex_).
+  statement_cache& statements_;
 };
 
 }  // namespace castellan::store::sqlite

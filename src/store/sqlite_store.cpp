@@ -83,7 +83,8 @@ result<std::optional<certificate_record>> query_certificate(sqlite3* db, const s
 
 class sqlite_transaction final : public transaction {
  public:
-  sqlite_transaction(sqlite3* db, statement_cache& cache) : db_(db), cache_(cache), registry_(db), users_(db), authz_(db) {}
+  sqlite_transaction(sqlite3* db, statement_cache& cache)
+      : db_(db), cache_(cache), registry_(db, cache), users_(db), authz_(db) {}
 
   registry_transaction& registry() override { return registry_; }
   users_transaction& users() override { return users_; }

@@ -43,7 +43,7 @@ class sqlite_store final : public store {
         writer_statements_(db_.get()),
         reader_statements_(reader_ ? reader_.get() : db_.get()),
         path_(std::move(path)),
-        registry_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_),
+        registry_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_, reader_statements_),
         users_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_),
         authz_(reader_ ? reader_.get() : db_.get(), reader_ ? read_mutex_ : mutex_) {}
   // Reads outside transactions go to their own connection: in WAL mode they see every
