@@ -111,6 +111,9 @@ int run_server(cli_context& ctx) {
   (*u)->set_audit_writer(&decisions);
 
   boost::asio::io_context io;
+  // Taken over before any edge opens: a SIGTERM that arrives while the edges start (the
+  // admission socket is already there) is kept and answered with a clean stop once they have.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   std::unique_ptr<device::admission_listener> admission;
   if ((*c)->registry.enabled) {
     auto started = device::admission_listener::start(io, (*c)->admission_socket, **r);
@@ -305,7 +308,6 @@ int run_server(cli_context& ctx) {
   // Stopping: admin HTTPS requests in progress get their answers, up to a deadline.
   boost::asio::steady_timer deadline(io);
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: stopping", signal);
