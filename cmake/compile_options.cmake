@@ -16,6 +16,12 @@ if(CASTELLAN_SANITIZE)
   list(JOIN CASTELLAN_SANITIZE "," _san)
   target_compile_options(castellan_options INTERFACE -fsanitize=${_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(castellan_options INTERFACE -fsanitize=${_san})
+  if("thread" IN_LIST CASTELLAN_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # gcc warns (-Wtsan) at every std::atomic_thread_fence TSan cannot model; the only ones are
+    # in Boost.Asio's std_fenced_block, around handler invocation, not in our code. Without
+    # this a tsan build with CASTELLAN_WERROR=ON stops at the first Asio handler.
+    target_compile_options(castellan_options INTERFACE -Wno-tsan)
+  endif()
 endif()
 if(CASTELLAN_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")

@@ -111,9 +111,11 @@ int run_server(cli_context& ctx) {
   (*u)->set_audit_writer(&decisions);
 
   boost::asio::io_context io;
-  // Taken over before any edge opens: a SIGTERM that arrives while the edges start (the
-  // admission socket is already there) is kept and answered with a clean stop once they have.
+  // The stop and reload signals are registered before any listener opens: a SIGTERM that comes
+  // as soon as a socket is visible (systemd, scripts that wait for it) is queued by Asio until
+  // the handlers below wait for it, instead of killing the process with the socket left behind.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::signal_set hangup(io, SIGHUP);
   std::unique_ptr<device::admission_listener> admission;
   if ((*c)->registry.enabled) {
     auto started = device::admission_listener::start(io, (*c)->admission_socket, **r);
@@ -289,7 +291,6 @@ int run_server(cli_context& ctx) {
   // SIGHUP (systemctl reload): the configuration file again, and the TLS certificates when
   // their files changed. A bad file changes nothing.
   tls_files watched = tls_files::of(**c);
-  boost::asio::signal_set hangup(io, SIGHUP);
   std::function<void()> wait_hangup = [&] {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
