@@ -188,8 +188,7 @@ result<std::string> jws_signer::sign(std::string_view header_json, std::string_v
     return make_error(status_code::BadInternalError, "cannot sign the token");
   }
   signature.resize(length);
-  const auto algorithm = algorithm_;
-  if (algorithm == jws_algorithm::es256) {
+  if (algorithm_ == jws_algorithm::es256) {
     auto raw = der_to_raw(signature);
     if (!raw) return make_error(status_code::BadInternalError, "ECDSA signature has an unexpected form");
     signature = std::move(*raw);
