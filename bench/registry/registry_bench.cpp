@@ -157,6 +157,10 @@ int main(int argc, char** argv) {
         {.expiring_within_days = 30, .sort = store::device_sort::not_after, .limit = 50},
         {.expired = true, .limit = 50, .offset = 500},
         {.serial = "0000000000000000000000000000000A", .limit = 50},
+        {.client_id = "SYN4242", .limit = 50},
+        {.ca_id = ca.cert.thumbprint(), .limit = 50},
+        {.ca_id = ca.cert.thumbprint(), .status = store::device_status::revoked, .limit = 50},
+        {.effective_from = testing::test_now() - std::chrono::days(30), .limit = 50, .offset = 100},
     };
     std::vector<double> worst(std::size(filters), 0.0);
     for (int round = 0; round < 5; ++round) {

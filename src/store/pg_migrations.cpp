@@ -258,11 +258,35 @@ CREATE TABLE authz_refresh_tokens (
 CREATE INDEX authz_refresh_tokens_by_subject ON authz_refresh_tokens (subject, issued_at);
 )sql";
 
+// Device search by client ID (revoked ones too: the unique index above leaves them out) and by
+// CA (and status); each sort index ends with id, the tie-break of every search, so a page is an index walk.
+constexpr const char* k_v5_registry_search = R"sql(
+CREATE INDEX registry_devices_by_client_id ON registry_devices (effective_client_id, id);
+CREATE INDEX registry_devices_by_ca_registered ON registry_devices (ca_id, registered_at, id);
+DROP INDEX registry_devices_by_ca;
+CREATE INDEX registry_devices_by_ca ON registry_devices (ca_id, status, registered_at, id);
+DROP INDEX registry_devices_by_serial;
+CREATE INDEX registry_devices_by_serial ON registry_devices (serial, id);
+DROP INDEX registry_devices_by_cn;
+CREATE INDEX registry_devices_by_cn ON registry_devices (common_name, id);
+DROP INDEX registry_devices_by_ou;
+CREATE INDEX registry_devices_by_ou ON registry_devices (organizational_unit, registered_at, id);
+DROP INDEX registry_devices_by_status;
+CREATE INDEX registry_devices_by_status ON registry_devices (status, registered_at, id);
+DROP INDEX registry_devices_by_registered;
+CREATE INDEX registry_devices_by_registered ON registry_devices (registered_at, id);
+DROP INDEX registry_devices_by_not_after;
+CREATE INDEX registry_devices_by_not_after ON registry_devices (not_after, id);
+DROP INDEX registry_devices_by_not_before;
+CREATE INDEX registry_devices_by_not_before ON registry_devices (not_before, id);
+)sql";
+
 constexpr sqlite::migration k_migrations[] = {
     {1, "trust lists, CRLs, audit log", k_v1},
     {2, "device registry: CAs, devices, associated clients", k_v2_registry},
     {3, "users, roles and API tokens", k_v3_users},
     {4, "authorization service: services, identity mapping rules, refresh tokens", k_v4_authz},
+    {5, "device search indexes: client ID, CA by registration, id as every sort's tie-break", k_v5_registry_search},
 };
 
 }  // namespace

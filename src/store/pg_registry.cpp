@@ -236,21 +236,8 @@ result<device_page> registry_reads::search_devices(const device_filter& f, sys_t
     add(" AND not_after >= ?", epoch(now));
     add(" AND not_after <= ?", epoch(now + std::chrono::days(*f.expiring_within_days)));
   }
-  device_sort sort = f.sort;
-  if (sort == device_sort::automatic) {
-    const bool by_expiry = f.expired || f.expiring_within_days || f.expires_from || f.expires_to;
-    const bool by_start = f.effective_from || f.effective_to;
-    sort = by_expiry ? device_sort::not_after : by_start ? device_sort::not_before : device_sort::registered_at;
-  }
-  const char* sort_column = "registered_at";
-  switch (sort) {
-    case device_sort::automatic:
-    case device_sort::registered_at: sort_column = "registered_at"; break;
-    case device_sort::not_after: sort_column = "not_after"; break;
-    case device_sort::not_before: sort_column = "not_before"; break;
-    case device_sort::common_name: sort_column = "common_name"; break;
-    case device_sort::serial: sort_column = "serial"; break;
-  }
+  const std::string sort_column(sort_column_name(resolved_sort(f)));
+  const char* direction = f.descending ? " DESC" : " ASC";
   return with_connection(pool_, "search devices", [&](pqxx::nontransaction& tx) -> result<device_page> {
     device_page page;
     const auto counted_rows = exec(tx,
@@ -262,7 +249,7 @@ result<device_page> registry_reads::search_devices(const device_filter& f, sys_t
     page.total = std::min(counted, k_search_count_limit);
     const auto rows = exec(tx,
                            std::string("SELECT ") + k_device_columns + " FROM registry_devices" + where + " ORDER BY " +
-                               sort_column + (f.descending ? " DESC" : " ASC") + ", id LIMIT " +
+                               sort_column + direction + ", id" + direction + " LIMIT " +
                                std::to_string(std::min<std::size_t>(f.limit, 1000)) + " OFFSET " + std::to_string(f.offset),
                            p);
     for (const auto& row : rows) page.items.push_back(read_device(row));

@@ -39,4 +39,23 @@ result<device_status> parse_device_status(std::string_view text) {
                                                          "' (activated, not-activated, registered-not-activated, revoked)");
 }
 
+device_sort resolved_sort(const device_filter& f) {
+  if (f.sort != device_sort::automatic) return f.sort;
+  if (f.expired || f.expiring_within_days || f.expires_from || f.expires_to) return device_sort::not_after;
+  if (f.effective_from || f.effective_to) return device_sort::not_before;
+  return device_sort::registered_at;
+}
+
+std::string_view sort_column_name(device_sort s) {
+  switch (s) {
+    case device_sort::not_after: return "not_after";
+    case device_sort::not_before: return "not_before";
+    case device_sort::common_name: return "common_name";
+    case device_sort::serial: return "serial";
+    case device_sort::automatic:
+    case device_sort::registered_at: break;
+  }
+  return "registered_at";
+}
+
 }  // namespace castellan::store

@@ -63,8 +63,7 @@ struct device_client {
   std::int64_t connections = 0;
 };
 
-// automatic: by expiry when filtering by expiry, by start of validity when filtering by it,
-// else by registration — the order that lets the store walk one index instead of sorting.
+// automatic: see resolved_sort below.
 enum class device_sort { automatic, registered_at, not_after, not_before, common_name, serial };
 
 struct device_filter {
@@ -83,6 +82,12 @@ struct device_filter {
   std::size_t limit = 50;
   std::size_t offset = 0;
 };
+
+// The order a search is sorted in, automatic resolved (by expiry when filtering by expiry, by
+// start of validity when filtering by it, else by registration), and the column that carries it. Both stores sort by this column and break ties
+// by the row's key in the same direction, so a page is a walk along one index, not a sort.
+device_sort resolved_sort(const device_filter& f);
+std::string_view sort_column_name(device_sort s);
 
 // Counting every match of a broad filter over a million rows would cost more than the page
 // itself, so the count stops here; past it the total reads "more than".

@@ -268,21 +268,9 @@ result<device_page> registry_reads::search_devices(const device_filter& f, sys_t
     number(" AND not_after >= ?", epoch(now));
     number(" AND not_after <= ?", epoch(now + std::chrono::days(*f.expiring_within_days)));
   }
-  const char* sort_column = "registered_at";
-  device_sort sort = f.sort;
-  if (sort == device_sort::automatic) {
-    const bool by_expiry = f.expired || f.expiring_within_days || f.expires_from || f.expires_to;
-    const bool by_start = f.effective_from || f.effective_to;
-    sort = by_expiry ? device_sort::not_after : by_start ? device_sort::not_before : device_sort::registered_at;
-  }
-  switch (sort) {
-    case device_sort::automatic:
-    case device_sort::registered_at: sort_column = "registered_at"; break;
-    case device_sort::not_after: sort_column = "not_after"; break;
-    case device_sort::not_before: sort_column = "not_before"; break;
-    case device_sort::common_name: sort_column = "common_name"; break;
-    case device_sort::serial: sort_column = "serial"; break;
-  }
+  // Ties break by rowid, which every index carries, so no ORDER BY needs a sort step.
+  const std::string sort_column(sort_column_name(resolved_sort(f)));
+  const char* direction = f.descending ? " DESC" : " ASC";
   std::lock_guard lock(mutex_);
   auto bind_all = [&](statement& s) {
     int index = 1;
@@ -307,8 +295,8 @@ result<device_page> registry_reads::search_devices(const device_filter& f, sys_t
     page.total = std::min(counted, k_search_count_limit);
   }
   auto s = statement::prepare(db_, std::string("SELECT ") + k_device_columns + " FROM registry_devices" + where +
-                                       " ORDER BY " + sort_column + (f.descending ? " DESC" : " ASC") +
-                                       ", id LIMIT " + std::to_string(std::min<std::size_t>(f.limit, 1000)) + " OFFSET " +
+                                       " ORDER BY " + sort_column + direction + ", rowid" + direction +
+                                       " LIMIT " + std::to_string(std::min<std::size_t>(f.limit, 1000)) + " OFFSET " +
                                        std::to_string(f.offset));
   if (!s) return std::move(s).err();
   bind_all(*s);

@@ -251,6 +251,15 @@ serve_lite copy.log --store "$COPY_URL" && listings copy || bad "the node on the
 kill "$node_c"; wait "$node_c" 2>/dev/null; node_c=""
 for i in "${!paths[@]}"; do
   [ -s "lite-$i.json" ] && grep -q '^[[{]' "lite-$i.json" || { bad "${paths[$i]}: no listing from SQLite: $(head -c 200 "lite-$i.json")"; continue; }
+  if [ "$i" = 0 ]; then
+    # Devices registered in the same second tie on the sort key; SQLite breaks ties by insertion
+    # order, PostgreSQL by id. Both must list newest first and hold the same devices.
+    for node in lite copy; do
+      jq -e '[.items[].registered_at] as $t | $t == ($t | sort | reverse)' "$node-$i.json" > /dev/null && ok || bad "$node: devices not newest first"
+      jq -S '.items |= sort_by(.id)' "$node-$i.json" > "$node-$i.json.canon"
+      mv "$node-$i.json.canon" "$node-$i.json"
+    done
+  fi
   cmp -s "lite-$i.json" "copy-$i.json" && ok || { bad "${paths[$i]} differs between SQLite and its PostgreSQL copy"; diff <(tr ',' '\n' < "lite-$i.json") <(tr ',' '\n' < "copy-$i.json") | head -10; }
 done
 grep -q '"total": *3\|"total":3' lite-0.json && ok || bad "the SQLite listing holds the 3 devices: $(head -c 300 lite-0.json)"
