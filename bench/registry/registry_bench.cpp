@@ -5,7 +5,10 @@
 // Automatic registrations come from --threads connections at once, as devices connect to the
 // edges at once; they commit in groups (registration_batcher), each durable before it is admitted.
 // A benchmark, not a test: it asserts nothing and CI does not run it.
+#include <sqlite3.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -75,6 +78,17 @@ void populate(store::store& s, const std::string& ca_id, const bytes& der, std::
   }
 }
 
+// After a bulk load the WAL holds the whole import; a real registry reaches its steady state
+// once that is checkpointed, so the measurements start there, not amid the backlog's copying.
+void settle(const std::filesystem::path& db_path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 60000);
+    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  }
+  sqlite3_close_v2(db);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,6 +139,7 @@ int main(int argc, char** argv) {
     populate(*store, ca.cert.thumbprint(), known.front().cert.der(), have, n);
     have = n;
     writer.flush();
+    if (location.empty()) settle(dir / "bench.db");
 
     // Cold: each device changed (deactivated, activated) just before it connects, so its
     // admission reads the store rather than the cache.

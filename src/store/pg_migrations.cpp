@@ -258,10 +258,10 @@ CREATE TABLE authz_refresh_tokens (
 CREATE INDEX authz_refresh_tokens_by_subject ON authz_refresh_tokens (subject, issued_at);
 )sql";
 
-// Device search by client ID (revoked ones too: the unique index above leaves them out) and by
+// Device search by client ID among revoked devices (the unique index above holds the others) and by
 // CA (and status); each sort index ends with id, the tie-break of every search, so a page is an index walk.
 constexpr const char* k_v5_registry_search = R"sql(
-CREATE INDEX registry_devices_by_client_id ON registry_devices (effective_client_id, id);
+CREATE INDEX registry_devices_revoked_by_client_id ON registry_devices (effective_client_id) WHERE status = 'revoked';
 CREATE INDEX registry_devices_by_ca_registered ON registry_devices (ca_id, registered_at, id);
 DROP INDEX registry_devices_by_ca;
 CREATE INDEX registry_devices_by_ca ON registry_devices (ca_id, status, registered_at, id);
@@ -286,7 +286,7 @@ constexpr sqlite::migration k_migrations[] = {
     {2, "device registry: CAs, devices, associated clients", k_v2_registry},
     {3, "users, roles and API tokens", k_v3_users},
     {4, "authorization service: services, identity mapping rules, refresh tokens", k_v4_authz},
-    {5, "device search indexes: client ID, CA by registration, id as every sort's tie-break", k_v5_registry_search},
+    {5, "device search indexes: revoked client IDs, CA by registration, id as every sort's tie-break", k_v5_registry_search},
 };
 
 }  // namespace

@@ -224,7 +224,11 @@ result<device_page> registry_reads::search_devices(const device_filter& f, sys_t
       add(" AND common_name = ?", text(f.common_name));
     }
   }
-  if (!f.client_id.empty()) add(" AND effective_client_id = ?", text(f.client_id));
+  if (!f.client_id.empty()) {
+    // Each half matches one partial index: live devices' unique one, revoked devices' one.
+    add(" AND ((effective_client_id = ? AND status <> 'revoked')", text(f.client_id));
+    add(" OR (effective_client_id = ? AND status = 'revoked'))", text(f.client_id));
+  }
   if (!f.ca_id.empty()) add(" AND ca_id = ?", text(f.ca_id));
   if (f.status) add(" AND status = ?", text(device_status_name(*f.status)));
   if (f.effective_from) add(" AND not_before >= ?", epoch(*f.effective_from));

@@ -233,10 +233,10 @@ CREATE TABLE authz_refresh_tokens (
 CREATE INDEX authz_refresh_tokens_by_subject ON authz_refresh_tokens (subject, issued_at);
 )sql";
 
-// Device search by client ID (revoked ones too: the unique index above leaves them out) and by
+// Device search by client ID among revoked devices (the unique index above holds the others) and by
 // CA (and status) in registration order, each a walk along one index at a million devices.
 constexpr const char* k_v5_registry_search = R"sql(
-CREATE INDEX registry_devices_by_client_id ON registry_devices (effective_client_id);
+CREATE INDEX registry_devices_revoked_by_client_id ON registry_devices (effective_client_id) WHERE status = 'revoked';
 CREATE INDEX registry_devices_by_ca_registered ON registry_devices (ca_id, registered_at);
 DROP INDEX registry_devices_by_ca;
 CREATE INDEX registry_devices_by_ca ON registry_devices (ca_id, status, registered_at);
@@ -247,7 +247,7 @@ constexpr migration k_migrations[] = {
     {2, "device registry: CAs, devices, associated clients", k_v2_registry},
     {3, "users, roles and API tokens", k_v3_users},
     {4, "authorization service: services, identity mapping rules, refresh tokens", k_v4_authz},
-    {5, "device search indexes: client ID, CA by registration", k_v5_registry_search},
+    {5, "device search indexes: revoked client IDs, CA by registration", k_v5_registry_search},
 };
 
 }  // namespace

@@ -68,7 +68,8 @@ result<std::vector<ca_record>> all_cas(sqlite3* db) {
 }  // namespace
 
 result<std::optional<ca_record>> registry_tx::find_ca(const std::string& id) {
-  return one_row<ca_record>(db_, std::string("SELECT ") + k_ca_columns + " FROM registry_cas WHERE id = ?", id, read_ca);
+  static const std::string sql = std::string("SELECT ") + k_ca_columns + " FROM registry_cas WHERE id = ?";
+  return one_row<ca_record>(statements_, sql, id, read_ca);
 }
 
 result<std::vector<ca_record>> registry_tx::list_cas() { return all_cas(db_); }
@@ -112,8 +113,8 @@ result<std::int64_t> registry_tx::count_live_devices(const std::string& ca_id) {
 }
 
 result<std::optional<device_record>> registry_tx::find_device(const std::string& id) {
-  return one_row<device_record>(db_, std::string("SELECT ") + k_device_columns + " FROM registry_devices WHERE id = ?", id,
-                            read_device);
+  static const std::string sql = std::string("SELECT ") + k_device_columns + " FROM registry_devices WHERE id = ?";
+  return one_row<device_record>(statements_, sql, id, read_device);
 }
 
 result<std::optional<device_record>> registry_tx::find_live_device_by_client_id(const std::string& client_id) {
@@ -175,11 +176,12 @@ result<bool> registry_tx::delete_device(const std::string& id) {
 }
 
 result<void> registry_tx::record_client(const device_client& c) {
-  auto s = statement::prepare(db_,
-                              "INSERT INTO registry_device_clients (device_id, client_id, first_seen, last_seen, remote_address, "
-                              "edge, connections) VALUES (?,?,?,?,?,?,1) ON CONFLICT (device_id, client_id) DO UPDATE SET "
-                              "last_seen = excluded.last_seen, remote_address = excluded.remote_address, "
-                              "edge = excluded.edge, connections = connections + 1");
+  static const std::string sql =
+      "INSERT INTO registry_device_clients (device_id, client_id, first_seen, last_seen, remote_address, "
+      "edge, connections) VALUES (?,?,?,?,?,?,1) ON CONFLICT (device_id, client_id) DO UPDATE SET "
+      "last_seen = excluded.last_seen, remote_address = excluded.remote_address, "
+      "edge = excluded.edge, connections = connections + 1";
+  auto s = statements_.get(sql);
   if (!s) return std::move(s).err();
   s->bind(1, c.device_id)
       .bind(2, c.client_id)
@@ -256,7 +258,13 @@ result<device_page> registry_reads::search_devices(const device_filter& f, sys_t
       text(" AND common_name = ?", f.common_name);
     }
   }
-  if (!f.client_id.empty()) text(" AND effective_client_id = ?", f.client_id);
+  if (!f.client_id.empty()) {
+    // Written so that each half matches one partial index: the unique one of live devices and
+    // the one of revoked devices (a full index would cost every registration another random
+    // B-tree insert).
+    text(" AND ((effective_client_id = ? AND status <> 'revoked')", f.client_id);
+    text(" OR (effective_client_id = ? AND status = 'revoked'))", f.client_id);
+  }
   if (!f.ca_id.empty()) text(" AND ca_id = ?", f.ca_id);
   if (f.status) text(" AND status = ?", std::string(device_status_name(*f.status)));
   if (f.effective_from) number(" AND not_before >= ?", epoch(*f.effective_from));

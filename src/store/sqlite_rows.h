@@ -40,14 +40,24 @@ result<std::vector<Row>> all_rows(statement& s, Read read) {
 
 // The row `sql` (one '?' bound to `key`) selects, or nullopt.
 template <typename Row, typename Read>
-result<std::optional<Row>> one_row(sqlite3* db, const std::string& sql, const std::string& key, Read read) {
-  auto s = statement::prepare(db, sql);
+result<std::optional<Row>> one_row(result<statement> s, const std::string& key, Read read) {
   if (!s) return std::move(s).err();
   s->bind(1, key);
   auto row = s->step();
   if (!row) return std::move(row).err();
   if (!*row) return std::optional<Row>{};
   return std::optional<Row>{read(*s)};
+}
+
+template <typename Row, typename Read>
+result<std::optional<Row>> one_row(sqlite3* db, const std::string& sql, const std::string& key, Read read) {
+  return one_row<Row>(statement::prepare(db, sql), key, read);
+}
+
+// The same through a connection's statement cache, for lookups on a hot path.
+template <typename Row, typename Read>
+result<std::optional<Row>> one_row(statement_cache& cache, const std::string& sql, const std::string& key, Read read) {
+  return one_row<Row>(cache.get(sql), key, read);
 }
 
 }  // namespace castellan::store::sqlite

@@ -221,10 +221,16 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::filesystem::
     sqlite3_extended_result_codes(reader.get(), 1);
   }
   std::unique_ptr<sqlite_store> s(new sqlite_store(std::move(db), std::move(reader), path));
-  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"}) {
+  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
+                             "PRAGMA cache_size = -65536"}) {
     if (auto r = s->exec(pragma); !r) {
       return make_error(r.err().code, path.string() + ": " + r.err().message);
     }
+  }
+  if (s->reader_) {
+    auto c = sqlite::wal_checkpointer::start(s->db_.get(), path);
+    if (!c) return make_error(c.err().code, path.string() + ": " + c.err().message);
+    s->checkpointer_ = std::move(c).value();
   }
   if (auto r = s->migrate(); !r) {
     return make_error(r.err().code, path.string() + ": " + r.err().message);

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "store/sqlite_authz.h"
+#include "store/sqlite_checkpointer.h"
 #include "store/sqlite_handle.h"
 #include "store/sqlite_registry.h"
 #include "store/sqlite_users.h"
@@ -60,6 +61,7 @@ class sqlite_store final : public store {
   sqlite::db_ptr db_;
   sqlite::db_ptr reader_;
   // Declared after the connections: gone before they close.
+  std::unique_ptr<sqlite::wal_checkpointer> checkpointer_;  // null for an in-memory database
   sqlite::statement_cache writer_statements_;  // under mutex_
   sqlite::statement_cache reader_statements_;  // under read_mutex()
   std::filesystem::path path_;
