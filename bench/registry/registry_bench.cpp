@@ -153,6 +153,17 @@ int main(int argc, char** argv) {
       cold.push_back(micros(clock_type::now() - t0));
       if (!a.ok()) std::fprintf(stderr, "unexpected refusal: %s\n", a.message.c_str());
     }
+    // Cached: PostgreSQL's change feed delivers the cold phase's changes (two per device)
+    // asynchronously; each one that lands mid-measurement evicts a device and makes that
+    // admission a store read. Wait until the revision has been still for 200 ms, then fill the
+    // cache with one unmeasured round.
+    for (auto last = store->registry().registry_revision();;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      auto now_rev = store->registry().registry_revision();
+      if (!now_rev || !last || *now_rev == *last) break;
+      last = now_rev;
+    }
+    for (std::size_t i = 0; i + 1 < known.size(); ++i) service.admit({{known[i].cert}, "", "127.0.0.1", "bench"});
     std::vector<double> cached;
     for (int round = 0; round < 50; ++round) {
       for (std::size_t i = 0; i + 1 < known.size(); ++i) {

@@ -4,6 +4,11 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
 namespace castellan::pki {
 
 result<key_spec> parse_key_spec(std::string_view text) {
@@ -25,6 +30,31 @@ std::string_view key_spec_name(key_spec spec) {
     case key_spec::ec_p384: return "ec-p384";
   }
   return "unknown";
+}
+
+struct private_key::thread_copies {
+  static constexpr std::size_t k_most = 16;
+  std::mutex mutex;
+  std::vector<std::pair<std::thread::id, evp_pkey_ptr>> copies;
+};
+
+private_key::private_key(evp_pkey_ptr key) : key_(std::move(key)), copies_(std::make_unique<thread_copies>()) {}
+private_key::private_key(private_key&&) noexcept = default;
+private_key& private_key::operator=(private_key&&) noexcept = default;
+private_key::~private_key() = default;
+
+EVP_PKEY* private_key::native_for_this_thread() const {
+  if (!key_ || !copies_) return key_.get();
+  const auto me = std::this_thread::get_id();
+  std::lock_guard lock(copies_->mutex);
+  for (const auto& [thread, copy] : copies_->copies) {
+    if (thread == me) return copy.get();
+  }
+  if (copies_->copies.size() >= thread_copies::k_most) return key_.get();
+  evp_pkey_ptr copy(EVP_PKEY_dup(key_.get()));
+  if (!copy) return key_.get();  // the shared key works, only slower
+  copies_->copies.emplace_back(me, std::move(copy));
+  return copies_->copies.back().second.get();
 }
 
 result<private_key> private_key::generate(key_spec spec) {

@@ -11,6 +11,11 @@ result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(sqlite3* write
   if (rc != SQLITE_OK) return sqlite_error(raw, rc, "open " + path.string() + " for checkpoints");
   sqlite3_busy_timeout(own.get(), 5000);
   sqlite3_extended_result_codes(own.get(), 1);
+  // A connection learns that the database is in WAL mode on its first read; until then a
+  // checkpoint through it quietly does nothing.
+  if (const int read = sqlite3_exec(own.get(), "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr); read != SQLITE_OK) {
+    return sqlite_error(own.get(), read, "read " + path.string() + " for checkpoints");
+  }
   std::unique_ptr<wal_checkpointer> c(new wal_checkpointer(writer, std::move(own)));
   c->thread_ = std::jthread([p = c.get()](std::stop_token stop) { p->run(stop); });
   sqlite3_wal_hook(writer, &wal_checkpointer::on_commit, c.get());

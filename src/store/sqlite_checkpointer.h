@@ -26,7 +26,7 @@ class wal_checkpointer {
   wal_checkpointer& operator=(const wal_checkpointer&) = delete;
 
   // The WAL pages above which a checkpoint is asked for (SQLite's own default).
-  static constexpr int k_pages = 1000;
+  static constexpr int k_pages = 8000;
 
   std::size_t checkpoints() const;
 

@@ -222,7 +222,7 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::filesystem::
   }
   std::unique_ptr<sqlite_store> s(new sqlite_store(std::move(db), std::move(reader), path));
   for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
-                             "PRAGMA cache_size = -65536"}) {
+                             "PRAGMA cache_size = -262144"}) {
     if (auto r = s->exec(pragma); !r) {
       return make_error(r.err().code, path.string() + ": " + r.err().message);
     }

@@ -343,7 +343,7 @@ result<bytes> asymmetric_decrypt(const policy& p, const pki::private_key& own_ke
                                                          " bytes is not a whole number of " + std::to_string(*block) +
                                                          "-byte RSA blocks");
   }
-  pki::evp_pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own_key.native(), nullptr));
+  pki::evp_pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own_key.native_for_this_thread(), nullptr));
   if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 || !set_encryption_padding(ctx.get(), p.asym_encryption)) {
     return openssl_failed("cannot start RSA decryption");
   }
@@ -369,7 +369,7 @@ result<bytes> asymmetric_sign(const policy& p, const pki::private_key& own_key, 
   const EVP_MD* md = signature_digest(p.asym_signature);  // never null here: OpenSSL would pick a default
   pki::evp_md_ctx_ptr ctx(md != nullptr ? EVP_MD_CTX_new() : nullptr);
   EVP_PKEY_CTX* pctx = nullptr;  // borrowed: owned by ctx
-  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, own_key.native()) != 1 ||
+  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, own_key.native_for_this_thread()) != 1 ||
       !set_signature_padding(pctx, p.asym_signature)) {
     return openssl_failed("cannot start the RSA signature");
   }
