@@ -4,7 +4,8 @@
 
 namespace castellan::store::sqlite {
 
-result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(sqlite3* writer, const std::filesystem::path& path) {
+result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(sqlite3* writer, const std::filesystem::path& path,
+                                                                  int pages) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
   db_ptr own(raw);
@@ -16,7 +17,7 @@ result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(sqlite3* write
   if (const int read = sqlite3_exec(own.get(), "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr); read != SQLITE_OK) {
     return sqlite_error(own.get(), read, "read " + path.string() + " for checkpoints");
   }
-  std::unique_ptr<wal_checkpointer> c(new wal_checkpointer(writer, std::move(own)));
+  std::unique_ptr<wal_checkpointer> c(new wal_checkpointer(writer, std::move(own), pages));
   c->thread_ = std::jthread([p = c.get()](std::stop_token stop) { p->run(stop); });
   sqlite3_wal_hook(writer, &wal_checkpointer::on_commit, c.get());
   return c;
@@ -39,7 +40,7 @@ int wal_checkpointer::on_commit(void* self, sqlite3* /*db*/, const char* /*schem
   // pace; the WAL file itself restarts when a checkpoint has caught up and no reader is
   // inside it, as with SQLite's own checkpoints.
   auto* c = static_cast<wal_checkpointer*>(self);
-  if (pages >= k_pages) {
+  if (pages >= c->pages_) {
     {
       std::lock_guard lock(c->mutex_);
       c->pending_ = true;

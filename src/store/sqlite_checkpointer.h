@@ -19,24 +19,28 @@ namespace castellan::store::sqlite {
 
 class wal_checkpointer {
  public:
+  // The WAL pages above which a checkpoint is asked for: 8× SQLite's default, so pages that
+  // every commit touches (the right edge of an index) are copied once per 32 MiB of WAL,
+  // not once per commit.
+  static constexpr int k_default_pages = 8000;
+
   // Opens its own connection to `path` and hooks `writer` (which must outlive this).
-  static result<std::unique_ptr<wal_checkpointer>> start(sqlite3* writer, const std::filesystem::path& path);
+  static result<std::unique_ptr<wal_checkpointer>> start(sqlite3* writer, const std::filesystem::path& path,
+                                                         int pages = k_default_pages);
   ~wal_checkpointer();
   wal_checkpointer(const wal_checkpointer&) = delete;
   wal_checkpointer& operator=(const wal_checkpointer&) = delete;
 
-  // The WAL pages above which a checkpoint is asked for (SQLite's own default).
-  static constexpr int k_pages = 8000;
-
   std::size_t checkpoints() const;
 
  private:
-  wal_checkpointer(sqlite3* writer, db_ptr own) : writer_(writer), own_(std::move(own)) {}
+  wal_checkpointer(sqlite3* writer, db_ptr own, int pages) : writer_(writer), own_(std::move(own)), pages_(pages) {}
   static int on_commit(void* self, sqlite3* db, const char* schema, int pages);
   void run(std::stop_token stop);
 
   sqlite3* writer_;
   db_ptr own_;
+  const int pages_;
   mutable std::mutex mutex_;
   std::condition_variable_any wanted_;
   bool pending_ = false;

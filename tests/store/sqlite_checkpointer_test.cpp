@@ -17,7 +17,7 @@ void exec(sqlite3* db, const std::string& sql) {
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK) << (message ? message : "");
 }
 
-// The writer's commits go past 1,000 WAL pages; the writer never checkpoints (the hook turned
+// The writer's commits go past the threshold (1,000 WAL pages here); the writer never checkpoints (the hook turned
 // its automatic checkpoints off), yet the pages reach the database file: the thread copied them.
 TEST(wal_checkpointer, copies_the_wal_into_the_database_off_the_writer) {
   testing::temp_dir dir;
@@ -28,7 +28,7 @@ TEST(wal_checkpointer, copies_the_wal_into_the_database_off_the_writer) {
   exec(writer.get(), "PRAGMA journal_mode = WAL");
   exec(writer.get(), "CREATE TABLE t (v BLOB)");
   const auto file_before = std::filesystem::file_size(path);
-  auto checkpointer = wal_checkpointer::start(writer.get(), path);
+  auto checkpointer = wal_checkpointer::start(writer.get(), path, 1000);
   ASSERT_TRUE(checkpointer.ok()) << checkpointer.err().message;
   // 12 commits of 100 rows × 4 KiB: ~1,200 pages in all, past the threshold after ~10.
   for (int commit = 0; commit < 12; ++commit) {
@@ -59,7 +59,7 @@ TEST(wal_checkpointer, leaves_a_short_wal_alone) {
   ASSERT_EQ(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr), SQLITE_OK);
   db_ptr writer(raw);
   exec(writer.get(), "PRAGMA journal_mode = WAL");
-  auto checkpointer = wal_checkpointer::start(writer.get(), path);
+  auto checkpointer = wal_checkpointer::start(writer.get(), path, 1000);
   ASSERT_TRUE(checkpointer.ok());
   exec(writer.get(), "CREATE TABLE t (v INTEGER)");
   for (int i = 0; i < 20; ++i) exec(writer.get(), "INSERT INTO t VALUES (" + std::to_string(i) + ")");
