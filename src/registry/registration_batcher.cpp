@@ -7,12 +7,12 @@
 namespace castellan::registry {
 
 registration_batcher::outcome registration_batcher::register_device(request r) {
-  slot mine{std::move(r), {}, false};
+  slot mine{std::move(r), {}, false, {}};
   std::unique_lock lock(mutex_);
   queue_.push_back(&mine);
   while (!mine.done) {
     if (committing_) {
-      committed_.wait(lock);
+      mine.wake.wait(lock);  // woken when done, or when the commit ended and this slot leads the queue
       continue;
     }
     // Leader: take what is queued (oldest first) and commit it for everyone.
@@ -29,9 +29,13 @@ registration_batcher::outcome registration_batcher::register_device(request r) {
       for (slot* s : batch) s->out = {outcome_kind::refused, make_error(status_code::BadInternalError, e.what())};
     }
     lock.lock();
-    for (slot* s : batch) s->done = true;
     committing_ = false;
-    committed_.notify_all();
+    for (slot* s : batch) {
+      s->done = true;
+      if (s != &mine) s->wake.notify_one();
+    }
+    // Whoever queued meanwhile: the oldest leads the next commit.
+    if (!queue_.empty()) queue_.front()->wake.notify_one();
   }
   return std::move(mine.out);
 }

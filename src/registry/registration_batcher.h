@@ -61,6 +61,10 @@ class registration_batcher {
     request req;
     outcome out;
     bool done = false;
+    // Each waiter sleeps on its own: a commit wakes exactly the callers it finished and the
+    // next leader, not every waiting thread (with 128 at once, a broadcast cost more in
+    // context switches than the rows did).
+    std::condition_variable wake;
   };
 
   // Runs outside mutex_: writes every slot's outcome.
@@ -69,7 +73,6 @@ class registration_batcher {
   store::store& store_;
   const std::size_t max_batch_;
   mutable std::mutex mutex_;
-  std::condition_variable committed_;
   std::vector<slot*> queue_;  // slots live on their callers' stacks until done
   bool committing_ = false;
   std::size_t commits_ = 0;
