@@ -84,8 +84,9 @@ struct device_filter {
 };
 
 // The order a search is sorted in, automatic resolved (by expiry when filtering by expiry, by
-// start of validity when filtering by it, else by registration), and the column that carries it. Both stores sort by this column and break ties
-// by the row's key in the same direction, so a page is a walk along one index, not a sort.
+// start of validity when filtering by it, else by registration), and the column that carries
+// it. Both stores sort by this column and break ties by the row's key in the same direction,
+// so a page is a walk along one index, not a sort.
 device_sort resolved_sort(const device_filter& f);
 std::string_view sort_column_name(device_sort s);
 
