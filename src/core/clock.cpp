@@ -6,7 +6,9 @@
 namespace castellan {
 
 std::string format_time(sys_time t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  // Seconds straight into time_t: system_clock counts nanoseconds, which overflow past 2262,
+  // and a date from a token, a certificate or a file may lie anywhere.
+  const std::time_t tt = static_cast<std::time_t>(t.time_since_epoch().count());
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];
@@ -32,7 +34,7 @@ bool parse_time(const std::string& text, sys_time& out_time) {
   if (tt == static_cast<std::time_t>(-1)) {
     return false;
   }
-  out_time = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::from_time_t(tt));
+  out_time = sys_time(std::chrono::seconds(tt));  // not through system_clock's nanoseconds (see above)
   return true;
 }
 
