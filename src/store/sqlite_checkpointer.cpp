@@ -57,9 +57,7 @@ void wal_checkpointer::run(std::stop_token stop) {
     if (stop.stop_requested()) break;
     pending_ = false;
     lock.unlock();
-    int wal_pages = 0;
-    int copied = 0;
-    const int rc = sqlite3_wal_checkpoint_v2(own_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+    const int rc = sqlite3_wal_checkpoint_v2(own_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       spdlog::warn("store: WAL checkpoint failed ({}); the WAL grows until one succeeds", sqlite3_errmsg(own_.get()));
     }

@@ -120,13 +120,7 @@ result<std::optional<device_record>> registry_tx::find_device(const std::string&
 result<std::optional<device_record>> registry_tx::find_live_device_by_client_id(const std::string& client_id) {
   static const std::string sql =
       std::string("SELECT ") + k_device_columns + " FROM registry_devices WHERE effective_client_id = ? AND status <> 'revoked'";
-  auto s = statements_.get(sql);
-  if (!s) return std::move(s).err();
-  s->bind(1, client_id);
-  auto row = s->step();
-  if (!row) return std::move(row).err();
-  if (!*row) return std::optional<device_record>{};
-  return std::optional<device_record>{read_device(*s)};
+  return one_row<device_record>(statements_, sql, client_id, read_device);
 }
 
 result<bool> registry_tx::insert_device(const device_record& d) {

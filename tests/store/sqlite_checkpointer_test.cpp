@@ -17,15 +17,25 @@ void exec(sqlite3* db, const std::string& sql) {
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK) << (message ? message : "");
 }
 
-// The writer's commits go past the threshold (1,000 WAL pages here); the writer never checkpoints (the hook turned
-// its automatic checkpoints off), yet the pages reach the database file: the thread copied them.
+// The writer connection a store opens: WAL mode, nothing else.
+db_ptr open_wal_writer(const std::filesystem::path& path) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  db_ptr writer(raw);
+  if (rc != SQLITE_OK || sqlite3_exec(writer.get(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return nullptr;
+  }
+  return writer;
+}
+
+// The writer's commits go past the threshold (1,000 WAL pages here); the writer never
+// checkpoints (the hook turned its automatic checkpoints off), yet the pages reach the
+// database file: the thread copied them.
 TEST(wal_checkpointer, copies_the_wal_into_the_database_off_the_writer) {
   testing::temp_dir dir;
   const auto path = dir / "c.db";
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr), SQLITE_OK);
-  db_ptr writer(raw);
-  exec(writer.get(), "PRAGMA journal_mode = WAL");
+  db_ptr writer = open_wal_writer(path);
+  ASSERT_TRUE(writer);
   exec(writer.get(), "CREATE TABLE t (v BLOB)");
   const auto file_before = std::filesystem::file_size(path);
   auto checkpointer = wal_checkpointer::start(writer.get(), path, 1000);
@@ -55,10 +65,8 @@ TEST(wal_checkpointer, copies_the_wal_into_the_database_off_the_writer) {
 TEST(wal_checkpointer, leaves_a_short_wal_alone) {
   testing::temp_dir dir;
   const auto path = dir / "c.db";
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr), SQLITE_OK);
-  db_ptr writer(raw);
-  exec(writer.get(), "PRAGMA journal_mode = WAL");
+  db_ptr writer = open_wal_writer(path);
+  ASSERT_TRUE(writer);
   auto checkpointer = wal_checkpointer::start(writer.get(), path, 1000);
   ASSERT_TRUE(checkpointer.ok());
   exec(writer.get(), "CREATE TABLE t (v INTEGER)");
