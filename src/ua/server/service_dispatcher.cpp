@@ -129,7 +129,12 @@ struct service_dispatcher::impl {
     for (const auto& observer : closed_observers) observer(s);
   }
 
-  void emit(audit_event_info info) {
+  // Audit events are built only when a subscription could receive them: every connect raises
+  // two, and building one (its fields, a copy of the client certificate) is not free.
+  template <typename Build>
+  void emit(Build&& build) {
+    if (!subscriptions->has_event_items()) return;
+    audit_event_info info = build();
     info.server_id = config.application_uri;
     subscriptions->emit(make_audit_event(info, date_time::now()));
   }
@@ -246,13 +251,26 @@ struct service_dispatcher::impl {
     return id ? id->key : own_key;
   }
 
-  std::vector<endpoint_description> endpoints(const std::string& url, const bytes& certificate_der) const {
+  // GetEndpoints describes each endpoint whole. CreateSession's ServerEndpoints carry only what
+  // Part 4 §5.7.2.2 recommends and clients compare (server.applicationUri, URL, mode, policy,
+  // token policies, transport profile, level): without a certificate per endpoint the response
+  // is ~1 KB per endpoint smaller, and every connect encrypts, signs and sends it.
+  enum class endpoint_detail { whole, compared_fields };
+
+  std::vector<endpoint_description> endpoints(const std::string& url, const bytes& certificate_der,
+                                              endpoint_detail detail = endpoint_detail::whole) const {
     std::vector<endpoint_description> out;
+    out.reserve(config.endpoints.size());
     for (const auto& e : config.endpoints) {
       endpoint_description d;
       d.endpoint_url = url.empty() ? config.endpoint_url : url;
-      d.server = server_description();
-      d.server_certificate = certificate_der;
+      if (detail == endpoint_detail::whole) {
+        d.server = server_description();
+        d.server_certificate = certificate_der;
+      } else {
+        d.server.application_uri = config.application_uri;
+        d.server.application_type = application_type::server;
+      }
       d.security_mode = to_wire(e.mode);
       d.security_policy_uri = e.policy_uri;
       d.user_identity_tokens = token_policies(e);
@@ -305,14 +323,14 @@ struct service_dispatcher::impl {
       // ApplicationUri must be the certificate's SAN URI (Part 4 §5.6.2).
       const auto uris = cert->san_uris();
       if (std::find(uris.begin(), uris.end(), request.client_description.application_uri) == uris.end()) {
-        emit({node_id::numeric(event_type_id::audit_certificate_data_mismatch), "Security/Certificate",
+        emit([&] { return audit_event_info{node_id::numeric(event_type_id::audit_certificate_data_mismatch), "Security/Certificate",
               "CreateSession refused: the ApplicationUri " + request.client_description.application_uri +
                   " is not the certificate's",
               700, false, "", request.request_header.audit_entry_id, "",
               {{"Certificate", variant::scalar(request.client_certificate)},
                {"StatusCodeId", variant::scalar(status_code::BadCertificateUriInvalid)},
                {"InvalidUri", variant::scalar(request.client_description.application_uri)},
-               {"InvalidHostname", variant::scalar(std::string{})}}});
+               {"InvalidHostname", variant::scalar(std::string{})}}}; });
         return fault(request.request_header, status_code::BadCertificateUriInvalid);
       }
       if (request.client_nonce.size() < session_nonce_length) return fault(request.request_header, status_code::BadNonceInvalid);
@@ -331,7 +349,7 @@ struct service_dispatcher::impl {
     auto created = sessions.create(s, date_time::now());
     if (!created) return fault(request.request_header, created.code());
     counters.sessions_created++;
-    emit({node_id::numeric(event_type_id::audit_create_session), "Session/CreateSession",
+    emit([&] { return audit_event_info{node_id::numeric(event_type_id::audit_create_session), "Session/CreateSession",
           "session '" + s.name + "' created for " + s.client_application_uri + " from " + context.remote_address, 100, true, "",
           request.request_header.audit_entry_id, "",
           {{"SessionId", variant::scalar(s.session_id)},
@@ -339,7 +357,7 @@ struct service_dispatcher::impl {
            {"ClientCertificate", variant::scalar(s.client_certificate)},
            {"ClientCertificateThumbprint",
             variant::scalar(s.client_certificate.empty() ? std::string{} : channel.client_chain().front().thumbprint())},
-           {"RevisedSessionTimeout", variant::scalar(s.timeout_ms)}}});
+           {"RevisedSessionTimeout", variant::scalar(s.timeout_ms)}}}; });
 
     create_session_response response;
     response.response_header = make_response_header(request.request_header);
@@ -348,7 +366,7 @@ struct service_dispatcher::impl {
     response.revised_session_timeout = s.timeout_ms;
     response.server_nonce = s.server_nonce;
     response.server_certificate = own_chain(context);
-    response.server_endpoints = endpoints(request.endpoint_url, own_chain(context));
+    response.server_endpoints = endpoints(request.endpoint_url, {}, endpoint_detail::compared_fields);
     response.max_request_message_size = config.limits.max_message_size;
     if (secured) {
       bytes to_sign = request.client_certificate;
@@ -477,14 +495,14 @@ struct service_dispatcher::impl {
       // Refused: the name the client tried, so administrators see who it claimed to be.
       if (const auto* token = request.user_identity_token.get<user_name_identity_token>()) user = token->user_name;
     }
-    emit({node_id::numeric(event_type_id::audit_activate_session), "Session/ActivateSession",
+    emit([&] { return audit_event_info{node_id::numeric(event_type_id::audit_activate_session), "Session/ActivateSession",
           is_good(outcome) ? "session activated for " + (user.empty() ? std::string("anonymous") : user)
                            : std::string("session activation refused: ") + std::string(status_name(outcome)),
           static_cast<std::uint16_t>(is_good(outcome) ? 100 : 700), is_good(outcome), "", request.request_header.audit_entry_id, user,
           {{"SessionId", variant::scalar(session_id)},
            {"SecureChannelId", variant::scalar(std::to_string(context.channel.channel_id()))},
            {"UserIdentityToken", variant::scalar(token_for_audit(request.user_identity_token))},
-           {"StatusCodeId", variant::scalar(outcome)}}});
+           {"StatusCodeId", variant::scalar(outcome)}}}; });
     return response;
   }
 

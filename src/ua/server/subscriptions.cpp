@@ -3,6 +3,7 @@
 #include "ua/server/operation_checks.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -130,6 +131,17 @@ struct subscription_engine::state {
   std::uint32_t next_item_id = 1;
   std::map<std::uint32_t, subscription> subscriptions;
   std::unordered_map<node_id, session_state, node_id_hash> sessions;
+  // Event items across all subscriptions, changed under the engine's mutex and read without it:
+  // every connect asks (through has_event_items) whether an audit event would reach anyone.
+  std::atomic<std::size_t> event_items{0};
+
+  static std::size_t event_items_of(const subscription& s) {
+    return static_cast<std::size_t>(std::count_if(s.items.begin(), s.items.end(), [](const auto& e) { return e.second.is_event; }));
+  }
+  void erase_subscription(std::map<std::uint32_t, subscription>::iterator it) {
+    event_items -= event_items_of(it->second);
+    subscriptions.erase(it);
+  }
 
   session_state& session_of(const session_context& who) {
     auto& s = sessions[who.session_id];
@@ -372,7 +384,7 @@ struct subscription_engine::state {
     if (found != sessions.end()) {
       found->second.status_changes.push_back({it->first, it->second.take_sequence(), status_code::BadTimeout});
     }
-    subscriptions.erase(it);
+    erase_subscription(it);
     serve_waiting(session_id, now, out);
   }
 
@@ -470,6 +482,7 @@ struct subscription_engine::state {
     r.monitored_item_id = item.id;
     r.revised_sampling_interval = item.sampling_interval;
     r.revised_queue_size = item.queue_size;
+    if (item.is_event) ++event_items;
     s.items.emplace(item.id, std::move(item));
     return r;
   }
@@ -578,7 +591,7 @@ delete_subscriptions_response subscription_engine::delete_subscriptions(const se
       response.results.push_back(status_code::BadSubscriptionIdInvalid);
       continue;
     }
-    st.subscriptions.erase(id);
+    st.erase_subscription(st.subscriptions.find(id));
     response.results.push_back(status_code::Good);
   }
   st.serve_waiting(who.session_id, now, out_done);
@@ -817,10 +830,13 @@ delete_monitored_items_response subscription_engine::delete_monitored_items(cons
   }
   if (!check_operations(response, request.monitored_item_ids, st.limits.max_operations_per_request)) return response;
   for (const auto id : request.monitored_item_ids) {
-    if (s->items.erase(id) == 0) {
+    const auto item = s->items.find(id);
+    if (item == s->items.end()) {
       response.results.push_back(status_code::BadMonitoredItemIdInvalid);
       continue;
     }
+    if (item->second.is_event) --st.event_items;
+    s->items.erase(item);
     for (auto& [other_id, other] : s->items) std::erase(other.triggered, id);
     response.results.push_back(status_code::Good);
   }
@@ -988,7 +1004,11 @@ std::vector<completed_publish> subscription_engine::close_session(const node_id&
     st.sessions.erase(it);
   }
   if (delete_subscriptions) {
-    std::erase_if(st.subscriptions, [&](const auto& entry) { return entry.second.session_id == session_id; });
+    for (auto it = st.subscriptions.begin(); it != st.subscriptions.end();) {
+      const auto next = std::next(it);
+      if (it->second.session_id == session_id) st.erase_subscription(it);
+      it = next;
+    }
   }
   return out;
 }
@@ -1003,17 +1023,10 @@ void subscription_engine::session_activated(const session_context& who) {
   }
 }
 
-bool subscription_engine::has_event_items() const {
-  std::lock_guard lock(mutex_);
-  for (const auto& [id, s] : state_->subscriptions) {
-    for (const auto& [item_id, item] : s.items) {
-      if (item.is_event && item.mode != monitoring_mode::disabled) return true;
-    }
-  }
-  return false;
-}
+bool subscription_engine::has_event_items() const { return state_->event_items.load(std::memory_order_relaxed) > 0; }
 
 void subscription_engine::emit(const ua_event& event) {
+  if (!has_event_items()) return;
   std::lock_guard lock(mutex_);
   auto& st = *state_;
   for (auto& [id, s] : st.subscriptions) {

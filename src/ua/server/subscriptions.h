@@ -111,7 +111,8 @@ class subscription_engine {
   // (the Server object) whose where clause it passes queues its selected fields. Audit events
   // go only to sessions whose roles include SecurityAdmin or AuthorizationServiceAdmin.
   void emit(const ua_event& event);
-  // Whether any monitored item of any subscription watches events (emit() has a receiver).
+  // Whether any subscription has an event item (emit() may have a receiver); a disabled item
+  // counts too. Cheap and lock-free: asked before building each audit event.
   bool has_event_items() const;
   // Server.GetMonitoredItems (Part 5 §9.1): the server and client handles of a subscription of
   // this session (BadSubscriptionIdInvalid otherwise, BadUserAccessDenied for another session's).

@@ -684,6 +684,51 @@ TEST_F(subscriptions_test, closing_a_session_answers_its_requests_and_keeps_or_d
   EXPECT_EQ(engine_->subscription_count(), 0u);
 }
 
+// has_event_items() is what every connect asks before building its audit events: it must turn
+// false whichever way the last event item goes, or events would be built for nobody (and true
+// whenever one exists, or an administrator's subscription would miss them).
+TEST_F(subscriptions_test, has_event_items_follows_every_way_an_event_item_comes_and_goes) {
+  const auto admin = user("root", "s-root", {"SecurityAdmin"});
+  nodes_.values["ns=1;s=v"] = variant::scalar(1);
+  event_filter events;
+  events.select_clauses = {field("EventType")};
+  EXPECT_FALSE(engine_->has_event_items());
+  auto sub = subscribe(admin, 100, 3, 30);
+  EXPECT_EQ(monitor(admin, sub, "v", 1).status_code, status_code::Good);
+  EXPECT_FALSE(engine_->has_event_items()) << "a data item is no event item";
+
+  const auto item = monitor_events(admin, sub, 2, events);
+  ASSERT_EQ(item.status_code, status_code::Good);
+  EXPECT_TRUE(engine_->has_event_items());
+  delete_monitored_items_request d;
+  d.subscription_id = sub;
+  d.monitored_item_ids = {item.monitored_item_id};
+  EXPECT_EQ(engine_->delete_monitored_items(admin, d).results, std::vector<status_code>{status_code::Good});
+  EXPECT_FALSE(engine_->has_event_items()) << "deleted item";
+
+  monitor_events(admin, sub, 3, events);
+  monitor_events(admin, sub, 4, events);
+  EXPECT_TRUE(engine_->has_event_items());
+  delete_subscriptions_request q;
+  q.subscription_ids = {sub};
+  std::vector<completed_publish> done;
+  engine_->delete_subscriptions(admin, q, done);
+  EXPECT_FALSE(engine_->has_event_items()) << "deleted subscription with two event items";
+
+  sub = subscribe(admin, 100, 3, 30);
+  monitor_events(admin, sub, 5, events);
+  engine_->close_session(admin.session_id, true);
+  EXPECT_FALSE(engine_->has_event_items()) << "session closed, its subscriptions deleted";
+
+  sub = subscribe(admin, 100, 3, 30);
+  monitor_events(admin, sub, 6, events);
+  engine_->close_session(admin.session_id, false);
+  EXPECT_TRUE(engine_->has_event_items()) << "kept for a transfer, the item may still report";
+  run_for(100 * 90 + 100, 100);  // past its lifetime (30 cycles, at least 3 keep-alives of 3)
+  EXPECT_EQ(engine_->subscription_count(), 0u);
+  EXPECT_FALSE(engine_->has_event_items()) << "expired subscription";
+}
+
 TEST_F(subscriptions_test, next_due_follows_cycles_and_sampling) {
   EXPECT_FALSE(engine_->next_due().has_value());
   nodes_.values["ns=1;s=v"] = variant::scalar(1);
