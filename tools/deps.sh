@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
-  libssl-dev openssl libsqlite3-dev sqlite3
+  libssl-dev openssl libsqlite3-dev sqlite3 libjemalloc-dev
   libboost1.81-dev libboost-url1.81-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libjwt-dev libsodium-dev libpq-dev libpqxx-dev postgresql

@@ -89,6 +89,16 @@ std::vector<config_key> build_keys() {
                     c.store_pool_size = static_cast<std::size_t>(*n);
                     return {};
                   }});
+  keys.push_back({"store.audit_batch_ms", "integer", "100",
+                  "Admission and login records are written in batches, one durable commit per batch: a record "
+                  "reaches the disk within this many milliseconds. Lower means a shorter window and more commits "
+                  "under load (at ~580 OPC UA connects/s, 20 ms cost each connect ~0.04 ms more server CPU than 100).",
+                  [](config& c, const std::string& v) -> result<void> {
+                    auto n = parse_int("store.audit_batch_ms", v, 1, 10'000);
+                    if (!n) return std::move(n).err();
+                    c.store_audit_batch_ms = static_cast<int>(*n);
+                    return {};
+                  }});
   keys.push_back({"trust.mode", "string", "trusted-list",
                   "Client certificate validation: accept-any, system, trusted-list or trusted-ca.",
                   [](config& c, const std::string& v) -> result<void> {

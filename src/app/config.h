@@ -64,6 +64,7 @@ struct config {
   std::vector<std::string> host_names;
   std::string store;  // default: <data_dir>/castellan.db; or postgresql://…
   std::size_t store_pool_size = 8;  // PostgreSQL connections per node
+  int store_audit_batch_ms = 100;  // how long admission records gather before one commit
   std::string log_level = "info";
   std::string log_format = "text";
   trust::trust_config trust;

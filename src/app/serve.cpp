@@ -105,7 +105,7 @@ int run_server(cli_context& ctx) {
   if (created) spdlog::info("created the server certificate {}", own->cert.thumbprint());
 
   // Decision records (admissions, refusals) are written in batches off the admission path.
-  events::audit_writer decisions(**ctx.store());
+  events::audit_writer decisions(**ctx.store(), std::chrono::milliseconds((*c)->store_audit_batch_ms));
   (*r)->set_audit_writer(&decisions);
   (*t)->set_audit_writer(&decisions);
   (*u)->set_audit_writer(&decisions);
@@ -274,6 +274,7 @@ int run_server(cli_context& ctx) {
   std::unique_ptr<admin_edge> admin;
   if (!(*c)->admin.listen.empty() && (*c)->admin.listen != "off") {
     admin_edge_services services{**ctx.store(), **t, **u, (*c)->registry.enabled ? *r : nullptr, ctx.clock(), &editor, live.get()};
+    services.flush_audit = [&decisions] { decisions.flush(); };
     // Connections now, per edge, for the console's dashboard (read from the admin workers).
     services.connections = [ua = opcua.get(), device = mtls.get()] {
       nlohmann::json j = nlohmann::json::object();

@@ -77,6 +77,7 @@ result<std::unique_ptr<admin_edge>> admin_edge::start(boost::asio::io_context& i
       },
       [self] { return self->server_ && !self->server_->stopping(); },
       services.configuration, services.live, c.node_name};
+  api_services.flush_audit = services.flush_audit;
   // The web console: its files, and the connections its dashboard shows.
   api_services.console = *console;
   api_services.connections = [self, edges = services.connections] {

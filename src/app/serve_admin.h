@@ -24,6 +24,8 @@ struct admin_edge_services {
   http::live_connections* live = nullptr;                // OPC UA sessions and connections
   // Live connections per edge, for the console's dashboard (may be empty; set by name).
   std::function<nlohmann::json()> connections = {};
+  // Writes the batched decision records still queued (may be empty; set by name).
+  std::function<void()> flush_audit = {};
 };
 
 class admin_edge {

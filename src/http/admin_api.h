@@ -64,6 +64,9 @@ struct admin_services {
   std::shared_ptr<const static_site> console = nullptr;
   // The authorization service's admin side (null functions: those routes answer BadNotSupported).
   authz_admin authz = {};
+  // Writes the decision records still waiting for their batch (admissions and logins are written
+  // every store.audit_batch_ms), so an audit page read right after an action shows it.
+  std::function<void()> flush_audit = {};
 };
 
 class admin_api {

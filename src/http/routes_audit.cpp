@@ -98,6 +98,7 @@ void add_audit_routes(router& r, admin_services& s) {
                 if (!after) return std::move(after).err();
                 f->limit = static_cast<std::size_t>(*limit);
                 f->before_id = *after;
+                if (s.flush_audit) s.flush_audit();
                 auto rows = s.store.list_audit(*f);
                 if (!rows) return std::move(rows).err();
                 nlohmann::json items = nlohmann::json::array();
@@ -112,6 +113,7 @@ void add_audit_routes(router& r, admin_services& s) {
                 auto f = filter_from(c);
                 if (!f) return std::move(f).err();
                 f->limit = 5000;
+                if (s.flush_audit) s.flush_audit();
                 std::string out;
                 std::size_t n = 0;
                 bool truncated = false;

@@ -305,6 +305,7 @@ void add_token_request_routes(router& r, admin_services& s) {
                   f.before_id = *before;
                 }
                 f.limit = static_cast<std::size_t>(*limit);
+                if (s.flush_audit) s.flush_audit();
                 auto rows = s.store.list_audit(f);
                 if (!rows) return std::move(rows).err();
                 nlohmann::json items = nlohmann::json::array();
