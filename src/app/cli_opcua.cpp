@@ -537,6 +537,12 @@ int run_read(cli_context& ctx, const read_options& o) {
     r.attribute_id = 13;  // Value
     nodes.push_back(std::move(r));
   }
+  std::optional<std::pair<std::string, std::string>> listen_on;
+  if (!o.reverse_listen.empty()) {
+    auto where = split_host_port(o.reverse_listen);
+    if (!where) return ctx.fail(where.err());
+    listen_on = std::move(*where);
+  }
   const bool secured = *mode != ua::security_mode::none;
   std::optional<client_identity> identity;
   if (secured) {
@@ -568,15 +574,13 @@ int run_read(cli_context& ctx, const read_options& o) {
 
   nlohmann::json out;
   ua::ua_client client;
-  if (!o.reverse_listen.empty()) {
-    auto where = split_host_port(o.reverse_listen);
-    if (!where) return ctx.fail(where.err());
+  if (listen_on) {
     ua::reverse_listener listener;
     ua::reverse_listen_options listen_options;
     listen_options.on_refused = [](const std::string&, const error& why) {
       std::cerr << "refused a reverse connection: " << status_name(why.code) << ": " << why.message << "\n";
     };
-    if (auto listening = listener.listen(where->first, where->second, listen_options); !listening) return ctx.fail(listening.err());
+    if (auto listening = listener.listen(listen_on->first, listen_on->second, listen_options); !listening) return ctx.fail(listening.err());
     std::cerr << "waiting up to " << o.timeout_seconds << " s for a server to connect to " << o.reverse_listen << "\n";
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     auto left = [&] {
@@ -684,10 +688,11 @@ void add_opcua_commands(CLI::App& app, command_fn& selected) {
     cmd->add_option("--server-uri", o->server_uri,
                     "with --reverse-listen: accept only the server with this ApplicationUri (others get an Error)");
     cmd->add_option("--node", o->nodes, "NodeId to read, e.g. i=2258 or ns=1;s=Tank.Level (repeatable)");
-    cmd->add_option("--policy", o->policy, "security policy (short name or URI)");
-    cmd->add_option("--mode", o->mode, "None, Sign or SignAndEncrypt");
-    cmd->add_option("--cert", o->cert, "the client's certificate (PEM or DER); made with --key when neither exists");
-    cmd->add_option("--key", o->key, "the client's private key (written 0600 when made)");
+    cmd->add_option("--policy", o->policy, "security policy (short name or URI)")->capture_default_str();
+    cmd->add_option("--mode", o->mode, "None, Sign or SignAndEncrypt")->capture_default_str();
+    cmd->add_option("--cert", o->cert, "the client's certificate (PEM or DER); made with --key when neither exists")
+        ->capture_default_str();
+    cmd->add_option("--key", o->key, "the client's private key (written 0600 when made)")->capture_default_str();
     cmd->add_option("--application-uri", o->application_uri, "ApplicationUri of a certificate made now (default urn:HOST:castellan:client)");
     cmd->add_option("--server-cert", o->server_cert,
                     "the server's certificate as the operator knows it; without it the server's endpoints are asked first "
@@ -695,6 +700,7 @@ void add_opcua_commands(CLI::App& app, command_fn& selected) {
     cmd->add_option("--user", o->user, "log in as this user (default: anonymous)");
     cmd->add_option("--password", o->password, "the user's password");
     cmd->add_option("--timeout", o->timeout_seconds, "seconds to wait for the server (to dial in) and for each answer")
+        ->capture_default_str()
         ->check(CLI::Range(0.1, 86400.0));
     cmd->callback([&selected, o] { selected = [o](cli_context& ctx) { return run_read(ctx, *o); }; });
   }
