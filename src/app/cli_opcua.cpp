@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -15,27 +17,37 @@
 #include "app/authz_client.h"
 #include "app/cli_context.h"
 #include "app/fd_limit.h"
+#include "app/own_certificate.h"
 #include "app/ua_client_options.h"
+#include "core/files.h"
 #include "pki/builder.h"
+#include "pki/encoding.h"
 #include "ua/client/ua_client.h"
 
 namespace castellan::app {
 
 namespace {
 
-// A throwaway application instance certificate for the client side.
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+// A self-signed application instance certificate for the client side: a throwaway one for the
+// bench, a kept one for `ua read`.
 struct client_identity {
   pki::private_key key;
   pki::certificate cert;
 };
-result<client_identity> make_client_identity(const std::string& application_uri) {
+result<client_identity> make_client_identity(const std::string& application_uri, const std::string& common_name = "castellan bench client",
+                                             int days = 30) {
   auto key = pki::private_key::generate(pki::key_spec::rsa2048);
   if (!key) return key.err();
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
   pki::subject_fields subject;
-  subject.common_name = "castellan bench client";
-  auto profile = pki::application_instance_profile(application_uri, {host}, subject, std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()), 30);
+  subject.common_name = common_name;
+  auto profile = pki::application_instance_profile(application_uri, {host_name()}, subject,
+                                                   std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()), days);
   auto cert = pki::build_certificate(profile, key->native(), nullptr, *key);
   if (!cert) return cert.err();
   return client_identity{std::move(*key), std::move(*cert)};
@@ -406,6 +418,227 @@ int run_bench(cli_context& ctx, const bench_options& b) {
   return connect_ms.empty() || read_ms.empty() ? 1 : 0;
 }
 
+struct read_options {
+  std::string url;
+  std::string reverse_listen;  // HOST:PORT: wait for the server to dial in instead
+  std::string server_uri;      // with --reverse-listen: accept only this server
+  std::vector<std::string> nodes;
+  std::string policy = "Basic256Sha256";
+  std::string mode = "SignAndEncrypt";
+  std::string cert = "castellan-client.pem";
+  std::string key = "castellan-client.key.pem";
+  std::string application_uri;  // for a new certificate; default urn:<host>:castellan:client
+  std::string server_cert;
+  std::string user;
+  std::string password;
+  double timeout_seconds = 30;
+};
+
+// The client's certificate and key from their files, made (self-signed, a year) when neither
+// exists yet, so that the server keeps seeing the same client: rejected once, then approved.
+result<client_identity> load_or_make_client_identity(const read_options& o) {
+  namespace fs = std::filesystem;
+  const bool have_cert = fs::exists(o.cert);
+  if (have_cert != fs::exists(o.key)) {
+    return make_error(status_code::BadConfigurationError, "--cert " + o.cert + " and --key " + o.key + ": one exists without the other");
+  }
+  if (have_cert) {
+    auto pair = load_pair(o.cert, o.key);
+    if (!pair) return pair.err();
+    return client_identity{std::move(pair->key), std::move(pair->cert)};
+  }
+  const auto uri = o.application_uri.empty() ? "urn:" + host_name() + ":castellan:client" : o.application_uri;
+  auto made = make_client_identity(uri, "castellan ua client", 365);
+  if (!made) return made.err();
+  if (auto written = write_pair(made->cert, made->key, o.cert, o.key); !written) return written.err();
+  std::cerr << "made the client certificate " << o.cert << " (" << made->cert.thumbprint() << ", " << uri << ")\n";
+  return made;
+}
+
+// "HOST:PORT" or "[IPv6]:PORT".
+result<std::pair<std::string, std::string>> split_host_port(const std::string& text) {
+  auto url = ua::split_opc_tcp_url("opc.tcp://" + text);
+  if (!url || text.find(':') == std::string::npos) {
+    return make_error(status_code::BadConfigurationError, "--reverse-listen wants HOST:PORT, not '" + text + "'");
+  }
+  return url;
+}
+
+std::string date_time_text(ua::date_time t) {
+  // OPC UA DateTime: 100 ns ticks since 1601-01-01 UTC; shown to the millisecond.
+  constexpr std::int64_t ticks_1601_to_1970 = 116'444'736'000'000'000;
+  const auto ms = (t.ticks - ticks_1601_to_1970) / 10'000;
+  const auto seconds = sys_time(std::chrono::seconds(ms / 1000 - (ms % 1000 < 0 ? 1 : 0)));
+  auto text = format_time(seconds);  // …Z
+  char fraction[8];
+  std::snprintf(fraction, sizeof fraction, ".%03d", static_cast<int>((ms % 1000 + 1000) % 1000));
+  return text.insert(text.size() - 1, fraction);
+}
+
+// Part 6 Table 1's names, by builtin type id (a variant_value's index).
+std::string builtin_type_name(std::size_t id) {
+  static constexpr const char* names[] = {"Null", "Boolean", "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64",
+                                          "UInt64", "Float", "Double", "String", "DateTime", "Guid", "ByteString",
+                                          "XmlElement", "NodeId", "ExpandedNodeId", "StatusCode", "QualifiedName",
+                                          "LocalizedText", "ExtensionObject", "DataValue", "Variant", "DiagnosticInfo"};
+  return id < std::size(names) ? names[id] : "BuiltinType" + std::to_string(id);
+}
+
+// A Variant's value as JSON: numbers, strings and booleans as they are; the rest as text.
+nlohmann::json value_json(const ua::variant_value& v) {
+  return std::visit(
+      [&v](const auto& x) -> nlohmann::json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, std::string>) {
+          return x;
+        } else if constexpr (std::is_same_v<T, ua::date_time>) {
+          return date_time_text(x);
+        } else if constexpr (std::is_same_v<T, ua::node_id>) {
+          return x.to_string();
+        } else if constexpr (std::is_same_v<T, status_code>) {
+          return std::string(status_name(x));
+        } else if constexpr (std::is_same_v<T, ua::localized_text>) {
+          return x.text;
+        } else if constexpr (std::is_same_v<T, ua::qualified_name>) {
+          return x.name;
+        } else if constexpr (std::is_same_v<T, bytes>) {
+          return to_hex(x);
+        } else {
+          return "(" + builtin_type_name(v.index()) + ")";
+        }
+      },
+      v);
+}
+
+nlohmann::json variant_json(const ua::variant& v) {
+  if (!v.is_array) return v.values.empty() ? nlohmann::json(nullptr) : value_json(v.values.front());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : v.values) out.push_back(value_json(item));
+  return out;
+}
+
+int run_read(cli_context& ctx, const read_options& o) {
+  auto mode = parse_mode(o.mode);
+  if (!mode) return ctx.fail(mode.err());
+  if (o.url.empty() == o.reverse_listen.empty()) {
+    return ctx.fail(make_error(status_code::BadInvalidArgument, "give --url (dial the server) or --reverse-listen (the server dials in)"));
+  }
+  if (!o.server_uri.empty() && o.reverse_listen.empty()) {
+    return ctx.fail(make_error(status_code::BadInvalidArgument, "--server-uri checks a ReverseHello: it needs --reverse-listen"));
+  }
+  std::vector<ua::read_value_id> nodes;
+  for (const auto& text : o.nodes.empty() ? std::vector<std::string>{"i=2258"} : o.nodes) {
+    auto id = ua::node_id::parse(text);
+    if (!id) return ctx.fail(id.err());
+    ua::read_value_id r;
+    r.node_id = std::move(*id);
+    r.attribute_id = 13;  // Value
+    nodes.push_back(std::move(r));
+  }
+  std::optional<std::pair<std::string, std::string>> listen_on;
+  if (!o.reverse_listen.empty()) {
+    auto where = split_host_port(o.reverse_listen);
+    if (!where) return ctx.fail(where.err());
+    listen_on = std::move(*where);
+  }
+  const bool secured = *mode != ua::security_mode::none;
+  std::optional<client_identity> identity;
+  if (secured) {
+    auto loaded = load_or_make_client_identity(o);
+    if (!loaded) return ctx.fail(loaded.err());
+    identity = std::move(*loaded);
+  }
+  std::optional<pki::certificate> pinned;
+  if (!o.server_cert.empty()) {
+    auto raw = read_file(o.server_cert);
+    if (!raw) return ctx.fail(raw.err());
+    auto certs = pki::parse_certificates(*raw, o.server_cert);
+    if (!certs) return ctx.fail(certs.err());
+    pinned = std::move(certs->front());
+  }
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_seconds * 1000));
+  ua::client_options options;
+  options.url = o.url;
+  options.policy_uri = secured ? policy_uri(o.policy) : ua::policy_none_uri;
+  options.mode = *mode;
+  options.timeout = timeout;
+  if (identity) {
+    options.certificate = &identity->cert;
+    options.key = &identity->key;
+    const auto uris = identity->cert.san_uris();
+    if (!uris.empty()) options.application_uri = uris.front();
+  }
+  options.server_certificate = pinned ? &*pinned : nullptr;
+
+  nlohmann::json out;
+  ua::ua_client client;
+  if (listen_on) {
+    ua::reverse_listener listener;
+    ua::reverse_listen_options listen_options;
+    listen_options.on_refused = [](const std::string&, const error& why) {
+      std::cerr << "refused a reverse connection: " << status_name(why.code) << ": " << why.message << "\n";
+    };
+    if (auto listening = listener.listen(listen_on->first, listen_on->second, listen_options); !listening) return ctx.fail(listening.err());
+    std::cerr << "waiting up to " << o.timeout_seconds << " s for a server to connect to " << o.reverse_listen << "\n";
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto left = [&] {
+      return std::max(std::chrono::milliseconds(1),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+    };
+    if (secured && !pinned) {
+      // No certificate given: ask the server's endpoints (a None channel) on its first
+      // connection, and open the secure channel on the next one it offers.
+      auto first = listener.accept(o.server_uri, left());
+      if (!first) return ctx.fail(first.err());
+      auto endpoints = ua::ua_client::get_endpoints(std::move(*first), timeout);
+      if (!endpoints) return ctx.fail(endpoints.err());
+      options.known_endpoints = std::move(*endpoints);
+    }
+    auto connection = listener.accept(o.server_uri, left());
+    if (!connection) return ctx.fail(connection.err());
+    out["server_uri"] = connection->hello().server_uri;
+    out["endpoint_url"] = connection->hello().endpoint_url;
+    out["server_address"] = connection->peer();
+    if (auto c = client.connect(options, std::move(*connection)); !c) return ctx.fail(c.err());
+  } else {
+    out["endpoint_url"] = o.url;
+    if (auto c = client.connect(options); !c) return ctx.fail(c.err());
+  }
+  if (auto s = client.create_session("castellan ua read"); !s) return ctx.fail(s.err());
+  auto activated = o.user.empty() ? client.activate_anonymous() : client.activate_user(o.user, o.password);
+  if (!activated) return ctx.fail(activated.err());
+  auto read = client.read(nodes);
+  if (!read) return ctx.fail(read.err());
+  (void)client.close_session();
+  client.disconnect();
+  out["policy"] = options.policy_uri;
+  out["mode"] = o.mode;
+  nlohmann::json results = nlohmann::json::array();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    nlohmann::json r{{"node", nodes[i].node_id.to_string()}};
+    const auto* dv = i < read->results.size() ? &read->results[i] : nullptr;
+    r["status"] = std::string(status_name(dv && dv->status ? *dv->status : status_code::Good));
+    r["value"] = dv && dv->value ? variant_json(*dv->value) : nlohmann::json(nullptr);
+    r["type"] = builtin_type_name(dv && dv->value ? static_cast<std::size_t>(dv->value->type) : 0) + (dv && dv->value && dv->value->is_array ? "[]" : "");
+    results.push_back(std::move(r));
+  }
+  out["results"] = results;
+  if (ctx.json()) {
+    ctx.print(out);
+  } else {
+    if (out.contains("server_uri")) std::cout << "server " << out["server_uri"].get<std::string>() << " at " << out["endpoint_url"].get<std::string>() << "\n";
+    for (const auto& r : results) {
+      std::cout << r["node"].get<std::string>() << " " << r["status"].get<std::string>() << " " << r["type"].get<std::string>() << " "
+                << r["value"].dump() << "\n";
+    }
+  }
+  // Good only when every value came back Good.
+  const bool all_good = std::all_of(results.begin(), results.end(), [](const auto& r) { return r["status"] == "Good"; });
+  return all_good ? 0 : 1;
+}
+
 int run_endpoints(cli_context& ctx, const std::string& url) {
   auto eps = ua::ua_client::get_endpoints(url, std::chrono::seconds(10));
   if (!eps) return ctx.fail(eps.err());
@@ -436,12 +669,40 @@ int run_endpoints(cli_context& ctx, const std::string& url) {
 }  // namespace
 
 void add_opcua_commands(CLI::App& app, command_fn& selected) {
-  auto* ua_cmd = app.add_subcommand("ua", "A small OPC UA client: ask any server for its endpoints");
+  auto* ua_cmd = app.add_subcommand("ua", "A small OPC UA client: ask any server for its endpoints, read its values");
   {
     auto* cmd = ua_cmd->add_subcommand("endpoints", "GetEndpoints over SecurityPolicy None");
     auto url = std::make_shared<std::string>();
     cmd->add_option("--url", *url, "opc.tcp://HOST:PORT")->required();
     cmd->callback([&selected, url] { selected = [url](cli_context& ctx) { return run_endpoints(ctx, *url); }; });
+  }
+  {
+    auto* cmd = ua_cmd->add_subcommand(
+        "read", "Open a session and read node values (default: the server's CurrentTime); with --reverse-listen the server "
+                "dials in (reverse connect, Part 6 §7.1.3)");
+    auto o = std::make_shared<read_options>();
+    auto* url = cmd->add_option("--url", o->url, "opc.tcp://HOST:PORT of the server to dial");
+    auto* listen = cmd->add_option("--reverse-listen", o->reverse_listen,
+                                   "HOST:PORT to listen on for a server that dials in and sends a ReverseHello");
+    url->excludes(listen);
+    cmd->add_option("--server-uri", o->server_uri,
+                    "with --reverse-listen: accept only the server with this ApplicationUri (others get an Error)");
+    cmd->add_option("--node", o->nodes, "NodeId to read, e.g. i=2258 or ns=1;s=Tank.Level (repeatable)");
+    cmd->add_option("--policy", o->policy, "security policy (short name or URI)")->capture_default_str();
+    cmd->add_option("--mode", o->mode, "None, Sign or SignAndEncrypt")->capture_default_str();
+    cmd->add_option("--cert", o->cert, "the client's certificate (PEM or DER); made with --key when neither exists")
+        ->capture_default_str();
+    cmd->add_option("--key", o->key, "the client's private key (written 0600 when made)")->capture_default_str();
+    cmd->add_option("--application-uri", o->application_uri, "ApplicationUri of a certificate made now (default urn:HOST:castellan:client)");
+    cmd->add_option("--server-cert", o->server_cert,
+                    "the server's certificate as the operator knows it; without it the server's endpoints are asked first "
+                    "(with --reverse-listen: on the first connection the server offers)");
+    cmd->add_option("--user", o->user, "log in as this user (default: anonymous)");
+    cmd->add_option("--password", o->password, "the user's password");
+    cmd->add_option("--timeout", o->timeout_seconds, "seconds to wait for the server (to dial in) and for each answer")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 86400.0));
+    cmd->callback([&selected, o] { selected = [o](cli_context& ctx) { return run_read(ctx, *o); }; });
   }
   auto* bench = app.add_subcommand("bench", "Benchmarks against a running server");
   {

@@ -33,3 +33,23 @@ summary() {
   echo "$1: $passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# start_ua_server CASTELLAN DATA_DIR PORT [--set KEY=VALUE]...: `castellan serve` with its OPC UA
+# edge on 127.0.0.1:PORT (anonymous logins on; admin and device mTLS off), logging to
+# castellan.log. Sets $server to its pid; returns once it answers GetEndpoints, non-zero if never.
+start_ua_server() {
+  local c=$1 data=$2 port=$3
+  shift 3
+  local extra=()
+  "$c" config keys 2>/dev/null | grep -q '`admin.listen`' && extra+=(--set admin.listen=off)
+  "$c" --data-dir "$data" --set ua.listen=127.0.0.1:$port --set ua.endpoint_url=opc.tcp://127.0.0.1:$port \
+    --set device.mtls_listen=off --set ua.allow_anonymous=true "$@" "${extra[@]}" serve >>castellan.log 2>&1 &
+  server=$!
+  for _ in $(seq 50); do
+    "$c" --data-dir "$data" ua endpoints --url "opc.tcp://127.0.0.1:$port" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "castellan did not start" >&2
+  cat castellan.log >&2
+  return 1
+}

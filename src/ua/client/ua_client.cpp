@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
 
 namespace castellan::ua {
 
@@ -26,20 +27,6 @@ struct ua_client::io {
   std::vector<std::uint8_t>& buffer;
   tcp::socket socket;
 };
-
-namespace {
-
-result<std::pair<std::string, std::string>> parse_url(const std::string& url) {
-  constexpr std::string_view scheme = "opc.tcp://";
-  if (!url.starts_with(scheme)) return make_error(status_code::BadTcpEndpointUrlInvalid, "not an opc.tcp:// URL: " + url);
-  auto rest = url.substr(scheme.size());
-  rest = rest.substr(0, rest.find('/'));
-  const auto colon = rest.rfind(':');
-  if (colon == std::string::npos) return std::pair{rest, std::string("4840")};
-  return std::pair{rest.substr(0, colon), rest.substr(colon + 1)};
-}
-
-}  // namespace
 
 ua_client::ua_client() : io_(std::make_unique<io>(std::make_unique<client_io>())) {}
 ua_client::ua_client(client_io& shared) : io_(std::make_unique<io>(shared)) {}
@@ -101,35 +88,65 @@ result<bytes> ua_client::exchange(byte_view request_body) {
   return std::move(response->body);
 }
 
+// connect() asks GetEndpoints on the channel it opens (for the user token policies): that answer.
 result<std::vector<endpoint_description>> ua_client::get_endpoints(const std::string& url, std::chrono::milliseconds timeout) {
   ua_client discovery;
   client_options o;
   o.url = url;
   o.timeout = timeout;
   if (auto c = discovery.connect(o); !c) return c.err();
-  get_endpoints_request request;
-  request.endpoint_url = url;
-  auto response = discovery.request<get_endpoints_request, get_endpoints_response>(request);
-  if (!response) return response.err();
-  return std::move(response->endpoints);
+  return std::move(discovery.endpoints_);
+}
+
+result<std::vector<endpoint_description>> ua_client::get_endpoints(reverse_connection connection, std::chrono::milliseconds timeout) {
+  ua_client discovery;
+  client_options o;
+  o.timeout = timeout;
+  if (auto c = discovery.connect(o, std::move(connection)); !c) return c.err();
+  return std::move(discovery.endpoints_);
+}
+
+result<void> ua_client::take_server_certificate(bool discover) {
+  if (options_.policy_uri == policy_none_uri) return {};
+  if (options_.server_certificate) {
+    server_certificate_ = *options_.server_certificate;
+    return {};
+  }
+  if (endpoints_.empty()) {
+    if (!discover) {
+      return make_error(status_code::BadCertificateInvalid,
+                        "the server's certificate is needed for " + options_.policy_uri + ": pass it, or the endpoints it offers");
+    }
+    auto eps = get_endpoints(options_.url, options_.timeout);
+    if (!eps) return eps.err();
+    endpoints_ = std::move(*eps);
+  }
+  const auto* chosen = chosen_endpoint();
+  if (!chosen) return make_error(status_code::BadSecurityPolicyRejected, "the server offers no endpoint with " + options_.policy_uri);
+  auto cert = pki::certificate::from_der(chosen->server_certificate);
+  if (!cert) return make_error(status_code::BadCertificateInvalid, "server certificate: " + cert.err().message);
+  server_certificate_ = std::move(*cert);
+  return {};
 }
 
 result<void> ua_client::connect(const client_options& options) {
+  auto connected = connect_dialling(options);
+  if (!connected) disconnect();
+  return connected;
+}
+
+result<void> ua_client::connect(const client_options& options, reverse_connection connection) {
+  // Closed at once on failure: the server offers its next connection only when this one ends.
+  auto connected = connect_reversed(options, std::move(connection));
+  if (!connected) disconnect();
+  return connected;
+}
+
+result<void> ua_client::connect_dialling(const client_options& options) {
   options_ = options;
   endpoints_ = std::move(options_.known_endpoints);
-  if (options.policy_uri != policy_none_uri) {
-    if (endpoints_.empty()) {
-      auto eps = get_endpoints(options.url, options.timeout);
-      if (!eps) return eps.err();
-      endpoints_ = std::move(*eps);
-    }
-    const auto* chosen = chosen_endpoint();
-    if (!chosen) return make_error(status_code::BadSecurityPolicyRejected, "the server offers no endpoint with " + options.policy_uri);
-    auto cert = pki::certificate::from_der(chosen->server_certificate);
-    if (!cert) return make_error(status_code::BadCertificateInvalid, "server certificate: " + cert.err().message);
-    server_certificate_ = std::move(*cert);
-  }
-  auto target = parse_url(options.url);
+  if (auto taken = take_server_certificate(true); !taken) return taken;
+  auto target = split_opc_tcp_url(options.url);
   if (!target) return target.err();
   boost::system::error_code ec;
   tcp::resolver resolver(io_->context);
@@ -137,14 +154,38 @@ result<void> ua_client::connect(const client_options& options) {
   if (ec) return make_error(status_code::BadTcpEndpointUrlInvalid, "cannot resolve " + target->first + ": " + ec.message());
   asio::connect(io_->socket, results, ec);
   if (ec) return make_error(status_code::BadNotConnected, "cannot connect to " + options.url + ": " + ec.message());
+  return open_channel();
+}
+
+result<void> ua_client::connect_reversed(const client_options& options, reverse_connection connection) {
+  options_ = options;
+  options_.url = connection.hello().endpoint_url;
+  endpoints_ = std::move(options_.known_endpoints);
+  boost::system::error_code ec;
+  io_->socket.assign(connection.ipv6_ ? tcp::v6() : tcp::v4(), connection.release(), ec);
+  if (ec) return make_error(status_code::BadInternalError, "cannot take the reverse connection's socket: " + ec.message());
+  if (auto taken = take_server_certificate(false); !taken) return taken;
+  if (server_certificate_) {
+    const auto uris = server_certificate_->san_uris();
+    if (std::find(uris.begin(), uris.end(), connection.hello().server_uri) == uris.end()) {
+      return make_error(status_code::BadCertificateUriInvalid, "the ReverseHello names the server '" + connection.hello().server_uri +
+                                                                   "', which its certificate " + server_certificate_->thumbprint() +
+                                                                   " does not carry");
+    }
+  }
+  return open_channel();
+}
+
+result<void> ua_client::open_channel() {
+  boost::system::error_code ec;
   io_->socket.set_option(tcp::no_delay(true), ec);
   channel_config_ = std::make_unique<client_channel_config>();
-  channel_config_->limits = options.limits;
-  channel_config_->endpoint_url = options.url;
-  channel_config_->policy_uri = options.policy_uri;
-  channel_config_->mode = options.mode;
-  channel_config_->own_certificate = options.certificate;
-  channel_config_->own_key = options.key;
+  channel_config_->limits = options_.limits;
+  channel_config_->endpoint_url = options_.url;
+  channel_config_->policy_uri = options_.policy_uri;
+  channel_config_->mode = options_.mode;
+  channel_config_->own_certificate = options_.certificate;
+  channel_config_->own_key = options_.key;
   channel_config_->server_certificate = server_certificate_ ? &*server_certificate_ : nullptr;
   channel_config_->types = &standard_types();
   channel_ = std::make_unique<client_channel>(*channel_config_);
@@ -153,7 +194,7 @@ result<void> ua_client::connect(const client_options& options) {
   if (endpoints_.empty()) {
     // The user token policies (their ids and policies) come from the endpoint description.
     get_endpoints_request request;
-    request.endpoint_url = options.url;
+    request.endpoint_url = options_.url;
     auto response = this->request<get_endpoints_request, get_endpoints_response>(request);
     if (!response) return response.err();
     endpoints_ = std::move(response->endpoints);
@@ -204,6 +245,13 @@ result<create_session_response> ua_client::create_session(const std::string& nam
   auto response = this->request<create_session_request, create_session_response>(request);
   if (!response) return response;
   if (crypto && !crypto->is_none()) {
+    // Part 4 §5.6.2: the certificate the server names here (its chain may follow) must be the one
+    // the channel was opened with.
+    const auto der = server_certificate_->der();
+    const auto& named = response->server_certificate;
+    if (named.size() < der.size() || !std::equal(der.begin(), der.end(), named.begin())) {
+      return make_error(status_code::BadCertificateInvalid, "CreateSession names another server certificate than the channel's");
+    }
     // The server proves it holds its key by signing our certificate and nonce.
     bytes signed_data = request.client_certificate;
     signed_data.insert(signed_data.end(), request.client_nonce.begin(), request.client_nonce.end());
@@ -263,9 +311,11 @@ result<void> ua_client::activate_user(const std::string& user, const std::string
   std::optional<pki::certificate> from_endpoints;
   if (policy != policy_none_uri) {
     if (!server_cert) {
-      auto eps = get_endpoints(options_.url, options_.timeout);
-      if (!eps || eps->empty()) return make_error(status_code::BadSecurityChecksFailed, "cannot learn the server certificate");
-      auto c = pki::certificate::from_der(eps->front().server_certificate);
+      // A None channel: the certificate from the endpoints asked on it (no second connection,
+      // which a reverse-connected client could not open).
+      const auto with_cert = std::find_if(endpoints_.begin(), endpoints_.end(), [](const auto& e) { return !e.server_certificate.empty(); });
+      if (with_cert == endpoints_.end()) return make_error(status_code::BadSecurityChecksFailed, "cannot learn the server certificate");
+      auto c = pki::certificate::from_der(with_cert->server_certificate);
       if (!c) return make_error(status_code::BadCertificateInvalid, "server certificate");
       from_endpoints = std::move(*c);
       server_cert = &*from_endpoints;

@@ -9,6 +9,7 @@
 
 #include "pki/certificate.h"
 #include "pki/private_key.h"
+#include "ua/client/reverse_listener.h"
 #include "ua/transport/client_channel.h"
 #include "ua/types/generated.h"
 
@@ -26,6 +27,10 @@ struct client_options {
   // The server's endpoints when already known (from an earlier GetEndpoints): connect() then
   // skips its discovery connection. Clients opening many sessions fetch them once.
   std::vector<endpoint_description> known_endpoints;
+  // The server's application instance certificate when known beforehand (an operator copied it):
+  // it is used instead of the one GetEndpoints reports, so the channel opens only with the server
+  // holding its key. Borrowed; must outlive the client.
+  const pki::certificate* server_certificate = nullptr;
 };
 
 // One event loop and read buffer shared by many blocking clients on one thread. A client with its
@@ -55,10 +60,19 @@ class ua_client {
 
   // GetEndpoints over a None channel.
   static result<std::vector<endpoint_description>> get_endpoints(const std::string& url, std::chrono::milliseconds timeout);
+  // The same over a connection a server dialled in on; the request names its EndpointUrl.
+  static result<std::vector<endpoint_description>> get_endpoints(reverse_connection connection, std::chrono::milliseconds timeout);
 
   // Opens the connection and secure channel. For a secured policy the server certificate is
-  // taken from GetEndpoints first.
+  // options.server_certificate, or else taken from GetEndpoints first.
   result<void> connect(const client_options& options);
+  // Opens the secure channel on a connection a server dialled in on (reverse connect): the Hello
+  // and CreateSession carry the ReverseHello's EndpointUrl (options.url is not used). There is no
+  // second connection to ask GetEndpoints on, so a secured policy needs options.server_certificate
+  // or options.known_endpoints (BadCertificateInvalid otherwise), and as the ReverseHello is not
+  // signed, the ServerUri it named must be a URI of that certificate (BadCertificateUriInvalid);
+  // the channel then opens only if the server proves it holds the certificate's key.
+  result<void> connect(const client_options& options, reverse_connection connection);
   result<create_session_response> create_session(const std::string& name, double timeout_ms = 60'000);
   result<void> activate_anonymous();
   result<void> activate_user(const std::string& user, const std::string& password);
@@ -101,6 +115,12 @@ class ua_client {
  private:
   result<bytes> exchange(byte_view request_body);
   result<void> pump_until(const std::function<bool()>& done);
+  result<void> connect_dialling(const client_options& options);
+  result<void> connect_reversed(const client_options& options, reverse_connection connection);
+  // Takes the server certificate for a secured policy (pinned, known or asked for when `discover`).
+  result<void> take_server_certificate(bool discover);
+  // Hello, Acknowledge and OpenSecureChannel on the connected socket, then the endpoints.
+  result<void> open_channel();
   const endpoint_description* chosen_endpoint() const;
   // The server's user token policy of this type for our endpoint.
   const user_token_policy* token_policy(user_token_type type) const;

@@ -12,31 +12,6 @@ namespace castellan::ua {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-result<std::pair<std::string, std::string>> split_opc_tcp_url(const std::string& url) {
-  constexpr std::string_view scheme = "opc.tcp://";
-  if (!url.starts_with(scheme)) return make_error(status_code::BadTcpEndpointUrlInvalid, "not an opc.tcp:// URL: '" + url + "'");
-  auto authority = url.substr(scheme.size());
-  authority = authority.substr(0, authority.find('/'));
-  std::string host;
-  std::string port;
-  if (authority.starts_with('[')) {  // [IPv6]:port
-    const auto close = authority.find(']');
-    if (close == std::string::npos) return make_error(status_code::BadTcpEndpointUrlInvalid, "unclosed [ in '" + url + "'");
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
-  } else {
-    const auto colon = authority.rfind(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string::npos) port = authority.substr(colon + 1);
-  }
-  if (port.empty()) port = "4840";
-  const bool digits = std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (host.empty() || !digits || port.size() > 5 || std::stoul(port) == 0 || std::stoul(port) > 65535) {
-    return make_error(status_code::BadTcpEndpointUrlInvalid, "no host:port in '" + url + "'");
-  }
-  return std::pair{host, port};
-}
-
 struct reverse_connector::target : std::enable_shared_from_this<target> {
   target(asio::io_context& io, ua_listener& l, const reverse_connect_options& o, std::string u, std::string h, std::string p,
          std::shared_ptr<const bytes> hello)

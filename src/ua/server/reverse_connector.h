@@ -38,9 +38,6 @@ struct reverse_target_state {
   std::string last_error;
 };
 
-// "opc.tcp://host:port[/path]" → host and port; BadTcpEndpointUrlInvalid otherwise.
-result<std::pair<std::string, std::string>> split_opc_tcp_url(const std::string& url);
-
 class reverse_connector {
  public:
   // The listener serves what is dialled; both live on `io`, and the listener outlives this.

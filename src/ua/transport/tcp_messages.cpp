@@ -1,5 +1,7 @@
 #include "ua/transport/tcp_messages.h"
 
+#include <algorithm>
+
 namespace castellan::ua {
 
 bool decode_header(binary_reader& r, message_header& h) {
@@ -86,6 +88,7 @@ void decode(binary_reader& r, error_message& m) {
 
 void decode(binary_reader& r, reverse_hello_message& m) {
   decode(r, m.server_uri);
+  if (r.ok() && m.server_uri.size() > max_endpoint_url_length) r.fail(status_code::BadTcpEndpointUrlInvalid, "ServerUri too long");
   decode_url(r, m.endpoint_url);
 }
 
@@ -114,6 +117,31 @@ bytes encode_message(const reverse_hello_message& m) {
     encode(w, m.server_uri);
     encode(w, m.endpoint_url);
   });
+}
+
+result<std::pair<std::string, std::string>> split_opc_tcp_url(const std::string& url) {
+  constexpr std::string_view scheme = "opc.tcp://";
+  if (!url.starts_with(scheme)) return make_error(status_code::BadTcpEndpointUrlInvalid, "not an opc.tcp:// URL: '" + url + "'");
+  auto authority = url.substr(scheme.size());
+  authority = authority.substr(0, authority.find('/'));
+  std::string host;
+  std::string port;
+  if (authority.starts_with('[')) {  // [IPv6]:port
+    const auto close = authority.find(']');
+    if (close == std::string::npos) return make_error(status_code::BadTcpEndpointUrlInvalid, "unclosed [ in '" + url + "'");
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
+  } else {
+    const auto colon = authority.rfind(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string::npos) port = authority.substr(colon + 1);
+  }
+  if (port.empty()) port = "4840";
+  const bool digits = std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (host.empty() || !digits || port.size() > 5 || std::stoul(port) == 0 || std::stoul(port) > 65535) {
+    return make_error(status_code::BadTcpEndpointUrlInvalid, "no host:port in '" + url + "'");
+  }
+  return std::pair{host, port};
 }
 
 }  // namespace castellan::ua

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "ua/binary/codec.h"
 
@@ -75,5 +76,10 @@ bytes encode_message(const hello_message& m);
 bytes encode_message(const acknowledge_message& m);
 bytes encode_message(const error_message& m);
 bytes encode_message(const reverse_hello_message& m);
+
+// "opc.tcp://host:port[/path]" (host may be [IPv6]; port 4840 when absent) → host and port;
+// BadTcpEndpointUrlInvalid otherwise. Both ends of a connection use it: the client to dial and to
+// check a ReverseHello's EndpointUrl, the server to dial a reverse-connect client.
+result<std::pair<std::string, std::string>> split_opc_tcp_url(const std::string& url);
 
 }  // namespace castellan::ua

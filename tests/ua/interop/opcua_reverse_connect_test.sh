@@ -19,19 +19,7 @@ server=""
 port=$(free_port)
 client_port=$(free_port)
 "$C" --data-dir d init >/dev/null || { echo "init failed"; exit 1; }
-extra=()
-"$C" config keys 2>/dev/null | grep -q '`admin.listen`' && extra+=(--set admin.listen=off)
-"$C" --data-dir d --set ua.listen=127.0.0.1:$port --set ua.endpoint_url=opc.tcp://127.0.0.1:$port \
-  --set device.mtls_listen=off --set ua.allow_anonymous=true \
-  --set ua.reverse_connect=opc.tcp://127.0.0.1:$client_port --set ua.reverse_connect_retry_ms=200 \
-  "${extra[@]}" serve >>castellan.log 2>&1 &
-server=$!
-up=false
-for _ in $(seq 50); do
-  "$C" --data-dir d ua endpoints --url "opc.tcp://127.0.0.1:$port" >/dev/null 2>&1 && { up=true; break; }
-  sleep 0.2
-done
-$up || { echo "castellan did not start" >&2; cat castellan.log >&2; exit 1; }
+start_ua_server "$C" d "$port" --set ua.reverse_connect=opc.tcp://127.0.0.1:$client_port --set ua.reverse_connect_retry_ms=200 || exit 1
 field() { jq -r "$1" <<<"$2"; }
 # Each hostile answer counts as a failed offer, so castellan's redial backs off (200 ms doubling):
 # the later runs wait longer.

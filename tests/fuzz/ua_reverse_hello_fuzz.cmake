@@ -1,0 +1,1 @@
+castellan_add_fuzz_target(ua_reverse_hello_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/ua_reverse_hello_fuzz.cpp castellan_ua_transport)
