@@ -218,9 +218,10 @@ tok=ua-token.json
   echo "## OPC UA server"
   echo
   echo "\`castellan bench opcua --clients $UA_CLIENTS --seconds $UA_SECONDS --idle-sessions $IDLE\`: Basic256Sha256"
-  echo "SignAndEncrypt, anonymous; half the time full connects (GetEndpoints, OpenSecureChannel,"
-  echo "CreateSession, ActivateSession, CloseSession), half Reads of CurrentTime over one session per"
-  echo "client; then idle sessions, each on its own channel. Server CPU and memory from /proc."
+  echo "SignAndEncrypt, anonymous; half the time full connects (OpenSecureChannel, CreateSession,"
+  echo "ActivateSession, CloseSession; the endpoints are fetched once before, as clients keep them),"
+  echo "half Reads of CurrentTime over one session per client; then idle sessions, each on its own"
+  echo "channel. Server CPU and memory from /proc."
   echo
   echo "| server | connects/s | server CPU per connect | Reads/s | Read p50 / p99 | server CPU per Read | memory per idle session |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -248,7 +249,7 @@ tok=ua-token.json
   echo
   echo "\`castellan_bench_registry --sizes $SIZES --signups $SIGNUPS\`: 200 real EC P-256 device certificates"
   echo "among N registered rows; admission in-process; \"after a change\" = the device was deactivated and"
-  echo "activated just before; a search page = 50 rows under six filters; sign-up limit lifted."
+  echo "activated just before; a search page = 50 rows under ten filters; sign-up limit lifted."
   echo "SQLite: WAL in a scratch directory. PostgreSQL${PG_VERSION:+ $PG_VERSION}: a throwaway cluster on loopback. $PG_NOTE"
   echo
   echo "| store | registered | admit, cached p50 / p99 (µs) | admit, after a change p50 / p99 (µs) | search page p50 / p99 (ms) | auto-registrations/s |"
