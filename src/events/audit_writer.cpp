@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace castellan::events {
@@ -29,6 +30,7 @@ void audit_writer::append(store::audit_record audit, std::optional<store::device
 void audit_writer::flush() {
   std::unique_lock lock(mutex_);
   const std::uint64_t target = appended_;
+  flush_target_ = std::max(flush_target_, target);
   wake_.notify_one();
   progress_.wait(lock, [&] { return done_ >= target; });
 }
@@ -49,10 +51,10 @@ void audit_writer::run() {
   for (;;) {
     wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
     if (queue_.empty() && stopping_) return;
-    // Let a batch gather for a moment unless it is already full or we are stopping.
-    if (queue_.size() < max_batch_ && !stopping_) {
-      wake_.wait_for(lock, max_delay_, [&] { return queue_.size() >= max_batch_ || stopping_; });
-    }
+    // Let a batch gather for a moment unless it is already full, someone waits for it in
+    // flush(), or we are stopping.
+    const auto go = [&] { return queue_.size() >= max_batch_ || stopping_ || flush_target_ > done_; };
+    if (!go()) wake_.wait_for(lock, max_delay_, go);
     const std::size_t n = std::min(queue_.size(), max_batch_);
     batch.clear();
     for (std::size_t i = 0; i < n; ++i) {

@@ -18,13 +18,14 @@ namespace castellan::events {
 
 class audit_writer {
  public:
-  explicit audit_writer(store::store& store, std::chrono::milliseconds max_delay = std::chrono::milliseconds(20),
+  explicit audit_writer(store::store& store, std::chrono::milliseconds max_delay = std::chrono::milliseconds(100),
                         std::size_t max_batch = 5000, std::size_t max_queue = 200000);
   ~audit_writer();  // flushes, then stops the thread
   audit_writer(const audit_writer&) = delete;
   audit_writer& operator=(const audit_writer&) = delete;
 
   void append(store::audit_record audit, std::optional<store::device_client> seen = std::nullopt);
+  // Commits what is queued now, without waiting out the batch window, and returns when it is.
   void flush();
   std::uint64_t written() const;
   std::uint64_t failed() const;  // records whose batch could not be committed (logged)
@@ -48,6 +49,7 @@ class audit_writer {
   std::uint64_t done_ = 0;  // appended and committed or failed
   std::uint64_t written_ = 0;
   std::uint64_t failed_ = 0;
+  std::uint64_t flush_target_ = 0;  // flush() waits for records up to here: no gathering for them
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -262,6 +262,25 @@ TEST_F(trust_service_test, batched_decisions_and_synchronous_parking) {
   service_->set_audit_writer(nullptr);
 }
 
+// The admin API reads the audit log right after an action (flush, then read): flush() must
+// commit what is queued at once, not when the batch window (here 60 s) would have closed.
+TEST_F(trust_service_test, flush_commits_at_once_without_waiting_out_the_batch_window) {
+  const auto known = testing::make_self_signed_app("urn:known");
+  expect_ok(service_->add({pem_input(known, "known.pem")}, trust_state::trusted, admin_));
+  events::audit_writer writer(*store_, std::chrono::seconds(60));
+  service_->set_audit_writer(&writer);
+  ASSERT_TRUE(service_->admit(client_request(known), {}, "opc.tcp").ok());
+  EXPECT_EQ(audit_count("trust.admit"), 0u) << "still gathering";
+  const auto started = std::chrono::steady_clock::now();
+  writer.flush();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+  EXPECT_EQ(audit_count("trust.admit"), 1u);
+  ASSERT_TRUE(service_->admit(client_request(known), {}, "opc.tcp").ok());
+  writer.flush();  // a second time too: the window starts over for each batch
+  EXPECT_EQ(audit_count("trust.admit"), 2u);
+  service_->set_audit_writer(nullptr);
+}
+
 TEST_F(trust_service_test, verify_is_a_dry_run) {
   const auto client = testing::make_self_signed_app("urn:dry");
   auto r = service_->verify(client_request(client));
