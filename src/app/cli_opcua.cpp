@@ -28,12 +28,6 @@ namespace castellan::app {
 
 namespace {
 
-std::string host_name() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
-}
-
 // A self-signed application instance certificate for the client side: a throwaway one for the
 // bench, a kept one for `ua read`.
 struct client_identity {

@@ -45,12 +45,6 @@ std::vector<std::string> split_list(const std::string& v) {
   return out;
 }
 
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  return buf;
-}
-
 std::vector<config_key> build_keys() {
   std::vector<config_key> keys;
   keys.push_back({"server.node_name", "string", "the host name",
@@ -610,6 +604,12 @@ std::string config_reference_markdown() {
            k.description + " |\n";
   }
   return out;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
 }
 
 }  // namespace castellan::app

@@ -116,4 +116,7 @@ std::string default_config_toml(const config& c);
 // The configuration reference as a Markdown table (README and `castellan config keys`).
 std::string config_reference_markdown();
 
+// This machine's host name ("localhost" when it has none): the default node name, SAN and URIs.
+std::string host_name();
+
 }  // namespace castellan::app

@@ -171,12 +171,10 @@ struct reverse_listener::impl {
       if (!w->reader.done()) return read(w);
       // A connection that arrived during an earlier accept() was checked against that call's
       // server; this call may want another one.
-      if (w->expected_server_uri != expected_server_uri && !expected_server_uri.empty() &&
-          w->reader.hello().server_uri != expected_server_uri) {
-        return refuse(w, make_error(status_code::BadTcpEndpointUrlInvalid, w->peer + ": the ReverseHello is from '" +
-                                                                                w->reader.hello().server_uri + "', not the expected server '" +
-                                                                                expected_server_uri + "'"),
-                      true);
+      if (w->expected_server_uri != expected_server_uri) {
+        if (auto expected = check_reverse_hello_server(w->reader.hello(), expected_server_uri); !expected) {
+          return refuse(w, make_error(expected.err().code, w->peer + ": " + expected.err().message), true);
+        }
       }
       hand_over(w);
     });

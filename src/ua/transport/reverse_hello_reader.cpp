@@ -9,6 +9,12 @@ namespace {
 constexpr std::size_t min_reverse_hello_size = message_header_size + 2 * 4;
 }  // namespace
 
+result<void> check_reverse_hello_server(const reverse_hello_message& hello, const std::string& expected_server_uri) {
+  if (expected_server_uri.empty() || hello.server_uri == expected_server_uri) return {};
+  return make_error(status_code::BadTcpEndpointUrlInvalid,
+                    "the ReverseHello is from '" + hello.server_uri + "', not the expected server '" + expected_server_uri + "'");
+}
+
 reverse_hello_reader::reverse_hello_reader(std::string expected_server_uri) : expected_server_uri_(std::move(expected_server_uri)) {}
 
 bool reverse_hello_reader::fail(status_code code, std::string detail) {
@@ -72,9 +78,8 @@ void reverse_hello_reader::decode_whole(std::size_t size) {
     fail(status_code::BadTcpEndpointUrlInvalid, "ReverseHello EndpointUrl: " + url.err().message);
     return;
   }
-  if (!expected_server_uri_.empty() && m.server_uri != expected_server_uri_) {
-    fail(status_code::BadTcpEndpointUrlInvalid,
-         "the ReverseHello is from '" + m.server_uri + "', not the expected server '" + expected_server_uri_ + "'");
+  if (auto expected = check_reverse_hello_server(m, expected_server_uri_); !expected) {
+    fail(expected.err().code, expected.err().message);
     return;
   }
   hello_ = std::move(m);

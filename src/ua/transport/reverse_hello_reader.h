@@ -16,12 +16,18 @@
 
 #include <string>
 
+#include "core/result.h"
 #include "ua/transport/tcp_messages.h"
 
 namespace castellan::ua {
 
 // Header, two length prefixes and two strings of at most max_endpoint_url_length bytes.
 inline constexpr std::size_t max_reverse_hello_size = message_header_size + 2 * (4 + max_endpoint_url_length);
+
+// Whether a ReverseHello names the server the client waits for (an empty expected URI accepts
+// any): BadTcpEndpointUrlInvalid otherwise. The reader applies it; a listener whose expectation
+// changed after a ReverseHello was read applies it again.
+result<void> check_reverse_hello_server(const reverse_hello_message& hello, const std::string& expected_server_uri);
 
 class reverse_hello_reader {
  public:
